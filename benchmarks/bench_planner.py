@@ -15,7 +15,7 @@ import argparse
 import statistics
 import time
 
-from copilot import corpus
+from copilot.testing import corpus
 from copilot.api import Copilot
 from copilot.config import load_settings
 

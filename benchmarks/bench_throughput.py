@@ -2,7 +2,7 @@
 
 Usage: ``python benchmarks/bench_throughput.py [--items 50] [--task NAME] [--workers 1] [--json out.json]``
 
-Builds a small true-labelled Dynamic-SUPERB instance from the corpus (``copilot.bench.fixtures``),
+Builds a small true-labelled Dynamic-SUPERB instance from the corpus (``copilot.testing.bench_fixtures``),
 then runs it twice through one real ``Copilot()`` (the configured LLM, by default the embedded
 one): once with ``program_key=<task>`` (one program planned, reused on every item, repaired per
 item only where it fails) and once with a key per item (a plan for every item). Both runs start
@@ -23,10 +23,10 @@ import datasets
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from copilot.api import Copilot  # noqa: E402
-from copilot.bench import fixtures  # noqa: E402
-from copilot.bench.dynamic_superb import instance_items, select_tasks  # noqa: E402
-from copilot.bench.runner import read_predictions, run_items  # noqa: E402
-from copilot.bench.scoring import score_task  # noqa: E402
+from copilot.testing import bench_fixtures as fixtures  # noqa: E402
+from copilot.suites.dynamic_superb import instance_items, select_tasks  # noqa: E402
+from copilot.suites.runner import read_predictions, run_items  # noqa: E402
+from copilot.suites.scoring import score_task  # noqa: E402
 
 
 def run_mode(copilot: Copilot, root: Path, task: str, workers: int, reuse: bool, out: Path) -> dict:

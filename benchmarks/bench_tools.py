@@ -22,7 +22,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from copilot import corpus  # noqa: E402
+from copilot.testing import corpus  # noqa: E402
 from copilot.audio import Audio, load_audio  # noqa: E402
 from copilot.config import load_settings  # noqa: E402
 from copilot.errors import CopilotError  # noqa: E402

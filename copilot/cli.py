@@ -139,7 +139,7 @@ def tools_run(toolset: str | None, name: str, audio: tuple[str, ...], args: tupl
 def _add_feature_groups() -> None:
     """Command groups that live beside their feature's code."""
     from copilot.analyser.cli import toolset
-    from copilot.bench.cli import bench
+    from copilot.suites.cli import bench
 
     main.add_command(toolset)
     main.add_command(bench)

@@ -11,7 +11,7 @@ import pytest
 import soundfile as sf
 from click.testing import CliRunner
 
-from copilot import corpus
+from copilot.testing import corpus
 from copilot.audio import SAMPLE_RATE, Audio, load_audio
 from copilot.cli import main
 from copilot.errors import (

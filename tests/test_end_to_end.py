@@ -9,7 +9,7 @@ from __future__ import annotations
 import jiwer
 import pytest
 
-from copilot import corpus
+from copilot.testing import corpus
 from copilot.api import Copilot
 from copilot.config import load_settings
 from tests.conftest import EXAMPLES

@@ -1,9 +1,9 @@
 """LLM backends behind one interface: embedded llama.cpp, OpenAI-compatible servers, LangChain."""
 
 from copilot.config import Settings
-from copilot.llm.base import ChatModel, Completion, Message, ScriptedLLM
+from copilot.llm.base import ChatModel, Completion, Message
 
-__all__ = ["ChatModel", "Completion", "Message", "ScriptedLLM", "make_llm"]
+__all__ = ["ChatModel", "Completion", "Message", "make_llm"]
 
 
 def make_llm(settings: Settings) -> ChatModel:

@@ -1,7 +1,7 @@
 from copilot.analyser.bind import bind_cards, bind_modules, paper_cards
 from copilot.analyser.matching import card
 from copilot.analyser.modularize import DerivedModule
-from copilot.llm.base import ScriptedLLM
+from copilot.testing.llm import ScriptedLLM
 from copilot.tools import Toolset
 
 

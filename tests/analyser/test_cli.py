@@ -5,7 +5,7 @@ from click.testing import CliRunner
 
 from copilot.analyser import cli
 from copilot.errors import CopilotError
-from copilot.llm.base import ScriptedLLM
+from copilot.testing.llm import ScriptedLLM
 
 from .conftest import scripted_reply
 

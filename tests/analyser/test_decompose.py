@@ -10,7 +10,7 @@ from copilot.analyser.decompose import (
     phrasings,
     snake_case,
 )
-from copilot.llm.base import ScriptedLLM
+from copilot.testing.llm import ScriptedLLM
 from copilot.pools import TaskRecord
 
 TASK = TaskRecord(task="T", instructions=("first", "second", "third"), inputs=("audio", "text"))

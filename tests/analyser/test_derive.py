@@ -6,7 +6,7 @@ from copilot.analyser import CachedLLM, derive, read_spec, write
 from copilot.analyser.decompose import Decomposition, ModuleCall
 from copilot.analyser.spec import SPEC_FORMAT, coverage
 from copilot.errors import CopilotError
-from copilot.llm.base import ScriptedLLM
+from copilot.testing.llm import ScriptedLLM
 
 from .conftest import scripted_reply
 

@@ -1,7 +1,8 @@
 import pytest
 
 from copilot.analyser.llm_cache import CachedLLM
-from copilot.llm.base import Message, ScriptedLLM
+from copilot.llm.base import Message
+from copilot.testing.llm import ScriptedLLM
 
 ASK = [Message("user", "hello")]
 

@@ -1,7 +1,7 @@
 import numpy as np
 
 from copilot.analyser.matching import Thresholds, card, match_each, match_one
-from copilot.llm.base import ScriptedLLM
+from copilot.testing.llm import ScriptedLLM
 
 LIMITS = Thresholds(auto=0.8, ask=0.5, margin=0.1)
 QUERY = card("spoof_check", ["audio"], "bool", "is the voice fake")

@@ -3,7 +3,7 @@ import numpy as np
 from copilot.analyser import modularize
 from copilot.analyser.decompose import Decomposition, ModuleCall
 from copilot.analyser.modularize import merge_modules
-from copilot.llm.base import ScriptedLLM
+from copilot.testing.llm import ScriptedLLM
 
 
 def call(name, description, params=("audio",), returns="str", example=""):

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import pytest
 
-from copilot import corpus
+from copilot.testing import corpus
 from copilot.api import Copilot
 from copilot.config import Settings
-from copilot.llm import ScriptedLLM
+from copilot.testing.llm import ScriptedLLM
 from copilot.sandbox import Limits
 
 SPEECH = corpus.librivox()[0].path  # 7.1 s

@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from copilot import corpus
+from copilot.testing import corpus
 from copilot.audio import Audio, load_audio
 from copilot.config import Settings, load_settings
 from copilot.tools import Runtime, use_runtime

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from copilot import corpus
+from copilot.testing import corpus
 from copilot.audio import load_audio
 from copilot.errors import ToolError
 from toolsets.speech.events import (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from copilot import corpus
+from copilot.testing import corpus
 from copilot.audio import load_audio
 from toolsets.speech.gender import speaker_gender
 

@@ -16,7 +16,7 @@ import pytest
 import torch
 import yaml
 
-from copilot import corpus
+from copilot.testing import corpus
 from copilot.audio import load_audio
 from copilot.errors import BackendUnavailableError
 from copilot.tools import Runtime, use_runtime

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from copilot import corpus
+from copilot.testing import corpus
 from copilot.audio import load_audio
 from copilot.errors import ToolError
 from toolsets.speech.language import identify_language

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from copilot import corpus
+from copilot.testing import corpus
 from copilot.audio import Audio, load_audio
 from toolsets.speech.music import NOTES, chord_quality, musical_key, tempo
 

@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from copilot import corpus
+from copilot.testing import corpus
 from copilot.audio import load_audio
 from copilot.errors import ToolError
 from copilot.tools import Runtime, use_runtime

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from copilot import corpus
+from copilot.testing import corpus
 from copilot.audio import load_audio
 from copilot.errors import ToolError
 from toolsets.speech.quality import detect_noise, detect_reverb, estimate_snr, speech_quality

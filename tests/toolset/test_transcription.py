@@ -9,7 +9,7 @@ import shutil
 import jiwer
 import pytest
 
-from copilot import corpus
+from copilot.testing import corpus
 from copilot.assets import WHISPER_BASE, ensure
 from copilot.audio import load_audio
 from copilot.config import Settings

@@ -6,7 +6,7 @@ freedesktop sounds) and synthetic ones (espeak-ng and flite voices, noise at an 
 triads). Every label is true by construction: "noisy" items have noise added, "no speech" items
 are non-speech sounds, two-speaker pairs use two different voices.
 
-    python -m copilot.bench.fixtures OUT_DIR [--items 8] [--format parquet]
+    python -m copilot.testing.bench_fixtures OUT_DIR [--items 8] [--format parquet]
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from pathlib import Path
 import click
 import soundfile as sf
 
-from copilot import corpus
+from copilot.testing import corpus
 from copilot.audio import SAMPLE_RATE, load_audio
 from copilot.pools import TaskRecord, load_pool
 

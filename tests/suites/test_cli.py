@@ -7,9 +7,9 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from copilot.bench import cli
-from copilot.bench.runner import read_predictions
-from copilot.llm import ScriptedLLM
+from copilot.suites import cli
+from copilot.suites.runner import read_predictions
+from copilot.testing.llm import ScriptedLLM
 
 from .fakes import FakeCopilot
 

@@ -7,9 +7,9 @@ import json
 import datasets
 import pytest
 
-from copilot.bench import fixtures
-from copilot.bench.dynamic_superb import column_plan, instance_items, open_instance, select_tasks
-from copilot.bench.items import AudioRef, BenchDataError
+from copilot.testing import bench_fixtures as fixtures
+from copilot.suites.dynamic_superb import column_plan, instance_items, open_instance, select_tasks
+from copilot.suites.items import AudioRef, BenchDataError
 from copilot.errors import NotAudioError
 from copilot.pools import load_pool
 

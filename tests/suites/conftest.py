@@ -1,4 +1,4 @@
-"""Benchmark fixtures: small true-labelled instances in every layout (see copilot/bench/fixtures.py)."""
+"""Benchmark fixtures: small true-labelled instances in every layout (see copilot/testing/bench_fixtures.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 import datasets
 import pytest
 
-from copilot.bench import fixtures
+from copilot.testing import bench_fixtures as fixtures
 
 ITEMS = 4
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from copilot.bench.items import AudioRef, BenchDataError, BenchItem
+from copilot.suites.items import AudioRef, BenchDataError, BenchItem
 from copilot.options import option_letters
 
 TRACKS = ("Gender", "Language", "Emotion", "Animal")

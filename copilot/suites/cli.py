@@ -12,12 +12,12 @@ from pathlib import Path
 
 import click
 
-from copilot.bench.dynamic_superb import PHASE1_POOL, instance_items, select_tasks
-from copilot.bench.items import BenchDataError
-from copilot.bench.runner import Answerer, latest_records, read_predictions, run_items
-from copilot.bench.sakura import HOPS, sakura_items
-from copilot.bench.scoring import OptionJudge
-from copilot.bench.tables import Report, dynamic_superb_report, sakura_report
+from copilot.suites.dynamic_superb import PHASE1_POOL, instance_items, select_tasks
+from copilot.suites.items import BenchDataError
+from copilot.suites.runner import Answerer, latest_records, read_predictions, run_items
+from copilot.suites.sakura import HOPS, sakura_items
+from copilot.suites.scoring import OptionJudge
+from copilot.suites.tables import Report, dynamic_superb_report, sakura_report
 from copilot.errors import CopilotError
 from copilot.pools import TaskRecord, load_pool
 
@@ -51,7 +51,7 @@ def _common(func):
         click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
                      help="Items answered in parallel (threads sharing one Copilot)."),
         click.option("--judge", is_flag=True, help="Ask the LLM which option an answer means when the "
-                     "deterministic matching finds none (prompt: copilot/bench/judge_prompt.txt)."),
+                     "deterministic matching finds none (prompt: copilot/suites/judge_prompt.txt)."),
         click.option("--plan-per-item", is_flag=True, help="Plan a program for every item instead of "
                      "one per task (slower; for comparison)."),
         click.option("--report-only", is_flag=True, help="Score what is in the predictions file; run nothing."),

@@ -7,10 +7,10 @@ import shutil
 
 import pytest
 
-from copilot.bench.items import BenchDataError
-from copilot.bench.runner import item_record
-from copilot.bench.sakura import find_tracks, sakura_items, track_items
-from copilot.bench.scoring import choice_verdict
+from copilot.suites.items import BenchDataError
+from copilot.suites.runner import item_record
+from copilot.suites.sakura import find_tracks, sakura_items, track_items
+from copilot.suites.scoring import choice_verdict
 
 
 def test_tracks_hops_and_options(sakura_root):

@@ -22,6 +22,7 @@ import soundfile as sf
 
 from copilot.config import load_settings
 from copilot.errors import CopilotError
+from copilot.fileio import atomic_path
 
 POCKETSPHINX_DATA = Path("/usr/share/pocketsphinx/test/data")
 FREEDESKTOP_SOUNDS = Path("/usr/share/sounds/freedesktop/stereo")
@@ -110,9 +111,8 @@ def _run(cmd: list[str]) -> None:
 
 
 def _atomic(path: Path, make) -> Path:
-    tmp = path.with_name(".tmp-" + path.name)
-    make(tmp)
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        make(tmp)
     return path
 
 

@@ -17,7 +17,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from copilot.bench.items import AudioRef, BenchDataError, BenchItem
+from copilot.suites.items import AudioRef, BenchDataError, BenchItem
 from copilot.options import extract_options, option_letters
 from copilot.pools import TaskRecord, load_pool
 

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from copilot.bench.tables import PUBLISHED, dynamic_superb_report, markdown_table, sakura_report
+from copilot.suites.tables import PUBLISHED, dynamic_superb_report, markdown_table, sakura_report
 from copilot.pools import load_pool
 
 POOL = load_pool("dynamic_superb_phase1")

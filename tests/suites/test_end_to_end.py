@@ -9,10 +9,10 @@ from __future__ import annotations
 import pytest
 
 from copilot.api import Copilot
-from copilot.bench.dynamic_superb import instance_items
-from copilot.bench.runner import read_predictions, run_items
-from copilot.bench.tables import dynamic_superb_report
-from copilot.llm import ScriptedLLM
+from copilot.suites.dynamic_superb import instance_items
+from copilot.suites.runner import read_predictions, run_items
+from copilot.suites.tables import dynamic_superb_report
+from copilot.testing.llm import ScriptedLLM
 from copilot.pools import load_pool
 from toolsets.speech.signal import audio_properties
 

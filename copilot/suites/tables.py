@@ -15,7 +15,7 @@ from pathlib import Path
 from statistics import mean
 from typing import Any
 
-from copilot.bench.scoring import OptionJudge, TaskScore, score_tasks
+from copilot.suites.scoring import OptionJudge, TaskScore, score_tasks
 from copilot.pools import TaskRecord
 
 PUBLISHED: dict[str, Any] = json.loads(Path(__file__).with_name("published.json").read_text())

@@ -23,7 +23,7 @@ from typing import Any, Protocol
 
 from tqdm import tqdm
 
-from copilot.bench.items import BenchDataError, BenchItem
+from copilot.suites.items import BenchDataError, BenchItem
 from copilot.errors import CopilotError
 
 
