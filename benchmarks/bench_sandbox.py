@@ -18,7 +18,9 @@ import time
 import numpy as np
 
 from copilot.audio import Audio
-from copilot.sandbox import run_program
+from copilot.sandbox.runner import run_program
+from copilot.tools.arguments import validate_arguments
+from copilot.tools.bridge import ToolBridge
 from toolsets.speech.signal import audio_properties
 
 EMPTY = "def main(audio):\n    return None\n"
@@ -53,12 +55,12 @@ def main() -> None:
 
     def sandboxed(program: str):
         def run() -> None:
-            result = run_program(program, {"audio": "audio_1"}, tools, handles)
+            result = run_program(program, {"audio": "audio_1"}, ToolBridge(tools, handles))
             assert result.ok, result.error_message
         return run
 
     def direct() -> None:
-        [props(**props.validate({"audio": "audio_1"}, handles))["rms_dbfs"] for _ in range(10)]
+        [props(**validate_arguments(props, {"audio": "audio_1"}, handles))["rms_dbfs"] for _ in range(10)]
 
     before = _children_cpu_ms()
     empty = _median_ms(sandboxed(EMPTY), args.repeats)

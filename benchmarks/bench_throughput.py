@@ -30,7 +30,7 @@ from copilot.suites.scoring import score_task  # noqa: E402
 
 
 def run_mode(copilot: Copilot, root: Path, task: str, workers: int, reuse: bool, out: Path) -> dict:
-    copilot.runtime.memory_cache.clear()  # tool results from the previous mode must not help this one
+    copilot.runtime.results.clear_memory()  # tool results from the previous mode must not help this one
     total, items = instance_items(select_tasks(task)[0], root)
     stats = run_items(copilot, items, out, workers=workers, total=total, reuse_programs=reuse,
                       desc="reuse" if reuse else "per-item")

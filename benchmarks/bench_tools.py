@@ -74,7 +74,7 @@ def bench_tool(tool: Tool, runtime: Runtime, audio: Audio, runs: int, loaded: se
         args = tool_arguments(tool, audio)
         times = []
         for _ in range(runs + 1):
-            runtime.memory_cache.clear()  # tools that call other tools must not hit their cache
+            runtime.results.clear_memory()  # tools that call other tools must not hit their cache
             start = time.perf_counter()
             tool.func(**args)  # the undecorated function: no result cache
             times.append(time.perf_counter() - start)

@@ -29,18 +29,39 @@ def normalise(text: str) -> str:
     return " ".join(_NUMBER_WORDS[int(w)] if w.isdecimal() and int(w) <= 20 else w for w in words)
 
 
+def _listed(match: re.Match[str]) -> list[str]:
+    """The options an "answer could be X, Y or Z" clause lists; [] when it is no such list."""
+    body = match.group(1).strip().strip("[]")
+    parts = re.split(r"\s*,\s*(?:or\s+|and\s+)?|\s+or\s+|\s*/\s*|\s*;\s*", body)
+    options = [p.strip(" '\"`.") for p in parts if p.strip(" '\"`.")]
+    return options if len(options) >= 2 and all(len(o.split()) <= 4 for o in options) else []
+
+
 def extract_options(instruction: str) -> list[str]:
     """The answer options an instruction lists, in order; [] when it lists none."""
     lettered = [(m.group(1).lower(), m.group(2).strip(" ,;.")) for m in _LETTERED.finditer(instruction)]
     if len(lettered) >= 2:
         return [text for _, text in lettered]
     for match in _COULD_BE.finditer(instruction):
-        body = match.group(1).strip().strip("[]")
-        parts = re.split(r"\s*,\s*(?:or\s+|and\s+)?|\s+or\s+|\s*/\s*|\s*;\s*", body)
-        options = [p.strip(" '\"`.") for p in parts if p.strip(" '\"`.")]
-        if len(options) >= 2 and all(len(o.split()) <= 4 for o in options):
+        options = _listed(match)
+        if options:
             return options
     return []
+
+
+def task_text(instruction: str) -> str:
+    """The instruction without the option list it carries: what stays the same across a task's items."""
+    lettered = list(_LETTERED.finditer(instruction))
+    if len(lettered) >= 2:
+        instruction = instruction[:lettered[0].start()] + instruction[lettered[-1].end():]
+    else:
+        for match in _COULD_BE.finditer(instruction):
+            if _listed(match):
+                start = match.start()
+                lead = re.search(r"(?:\b(?:the|your)\s+)$", instruction[:start], re.I)
+                instruction = instruction[:lead.start() if lead else start] + instruction[match.end():]
+                break
+    return " ".join(instruction.split())
 
 
 def option_letters(instruction: str) -> dict[str, str]:

@@ -5,11 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from copilot.testing import corpus
 from copilot.audio import Audio, load_audio
 from copilot.config import Settings
 from copilot.errors import BackendUnavailableError, ToolError
+from copilot.testing import corpus
 from copilot.tools import Backend, Runtime, backend, load_toolset, tool, use_runtime
+from copilot.tools.arguments import validate_arguments
 from copilot.tools.backends import _REGISTRY
 
 CALLS: list[str] = []
@@ -102,7 +103,7 @@ def test_results_are_cached_by_content_and_arguments(tmp_path):
 def test_validation_maps_handles_and_rejects_bad_values():
     audio = Audio.from_array(np.sin(np.arange(16000) / 5.0), 16000)
     handles = {"audio": audio}
-    assert loudest_second.validate({"audio": "audio"}, handles)["audio"] is audio
+    assert validate_arguments(loudest_second, {"audio": "audio"}, handles)["audio"] is audio
     for bad, message in [({"audio": "/etc/passwd"}, "audio inputs"), ({"audio": "http://x/y.wav"}, "audio inputs"),
                          ({"audio": "audio", "frame_s": float("nan")}, "finite"),
                          ({"audio": "audio", "frame_s": 1e12}, "out of range"),
@@ -111,7 +112,7 @@ def test_validation_maps_handles_and_rejects_bad_values():
                          ({"audio": "audio", "frame_s": True}, "expected float"),
                          ({"audio": "audio", "frame_s": [[1]]}, "expected float")]:
         with pytest.raises(ToolError, match=message):
-            loudest_second.validate(bad, handles)
+            validate_arguments(loudest_second, bad, handles)
 
 
 def test_auto_picks_the_best_available_backend_and_named_ones_fail_clearly():

@@ -2,7 +2,9 @@
 
 The paper picked ``main(audio_path)`` / ``main(audio1, audio2)`` / ``main(audio, text)`` by hand per
 task; we infer it: one parameter per recording, plus ``word`` for a single-token text or ``text``
-for longer text.
+for longer text, then ``options`` when the question lists answers, and always ``question``. The
+options and the wording are inputs, not part of the program's source, so one program answers every
+item of a task whatever its option list or phrasing.
 """
 
 from __future__ import annotations
@@ -18,10 +20,11 @@ MAX_RECORDINGS = 8
 class Signature:
     audio: tuple[str, ...]
     text: str | None = None
+    options: bool = False
 
     @property
     def params(self) -> tuple[str, ...]:
-        return self.audio + ((self.text,) if self.text else ())
+        return self.audio + ((self.text,) if self.text else ()) + (("options",) if self.options else ()) + ("question",)
 
     def key(self) -> str:
         return ",".join(self.params)
@@ -37,10 +40,13 @@ class Signature:
             parts.append("`word` is the word the question is about")
         elif self.text == "text":
             parts.append("`text` is the text the question is about")
+        if self.options:
+            parts.append("`options` is the list of allowed answers")
+        parts.append("`question` is the question's text")
         return "; ".join(parts) + "."
 
 
-def infer_signature(n_audio: int, text: str | None = None) -> Signature:
+def infer_signature(n_audio: int, text: str | None = None, has_options: bool = False) -> Signature:
     if n_audio < 1:
         raise CopilotError("give at least one audio file")
     if n_audio > MAX_RECORDINGS:
@@ -49,4 +55,4 @@ def infer_signature(n_audio: int, text: str | None = None) -> Signature:
     kind = None
     if text is not None and text.strip():
         kind = "word" if len(text.split()) == 1 else "text"
-    return Signature(audio=audio, text=kind)
+    return Signature(audio=audio, text=kind, options=has_options)

@@ -16,7 +16,7 @@ import copy
 import functools
 import marshal
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from RestrictedPython import compile_restricted_exec
 from RestrictedPython.transformer import RestrictingNodeTransformer
@@ -48,6 +48,7 @@ class CompiledProgram:
     errors: tuple[str, ...] = ()
     kind: str | None = None
     line: int | None = None
+    source: str = ""  # the text it was compiled from, for error messages that quote a line
 
 
 class ProgramPolicy(RestrictingNodeTransformer):
@@ -144,7 +145,11 @@ def _import_refusal(name: str) -> str:
 
 @functools.lru_cache(maxsize=128)
 def compile_program(source: str) -> CompiledProgram:
-    """Parse, check and compile a program; cached because the planner reruns programs per input."""
+    """Parse, check and compile a program once; the result is what the sandbox runs."""
+    return replace(_compile(source), source=source)
+
+
+def _compile(source: str) -> CompiledProgram:
     if len(source) > MAX_SOURCE_CHARS:
         return _refused("POLICY", f"Line 1: the program has {len(source)} characters; the limit is "
                                   f"{MAX_SOURCE_CHARS}.")

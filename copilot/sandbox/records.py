@@ -2,21 +2,10 @@
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass, field
 from typing import Any
 
-
-class ErrorKind(str, enum.Enum):
-    """Why a program failed, in classes the planner can act on."""
-
-    SYNTAX = "syntax"  # the source does not parse: fix the code
-    POLICY = "policy"  # the program uses something the sandbox forbids (at compile time or run time)
-    RUNTIME = "runtime"  # an exception escaped main(), including a ToolError it did not catch
-    TIMEOUT = "timeout"  # CPU seconds, the program's own wall-clock time, or the total budget ran out
-    MEMORY = "memory"  # the address-space limit was hit
-    CRASH = "crash"  # the worker died or was killed without reporting (a signal, a broken protocol)
-    BAD_RESULT = "bad_result"  # main() returned something that is not JSON data, or too much of it
+from copilot.errors import ErrorKind
 
 
 @dataclass(frozen=True)

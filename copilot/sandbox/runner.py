@@ -1,7 +1,8 @@
 """The host side: start a worker per program, serve its tool calls, enforce deadlines, classify the end.
 
-Tools run here, in the caller's thread (so its ``use_runtime`` context applies), never in the
-worker. Everything from the worker is untrusted bytes: frames are size-capped and parsed as JSON
+Tool calls are served here, in the caller's thread, never in the worker, through a ``dispatch``
+callable the caller gives (``copilot.tools.bridge.ToolBridge``): the sandbox knows nothing about
+tools beyond their names and argument names. Everything from the worker is untrusted bytes: frames are size-capped and parsed as JSON
 only; nothing is unpickled and nothing the program made is passed to ``str()`` or ``repr()`` here.
 """
 
@@ -16,27 +17,48 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-from copilot.errors import CopilotError
+from copilot.errors import CopilotError, ErrorKind, SetupError
 from copilot.sandbox.namespace import Printer
-from copilot.sandbox.policy import compile_program
+from copilot.sandbox.policy import CompiledProgram, compile_program
 from copilot.sandbox.protocol import FrameError, FrameReader, write_frame
-from copilot.sandbox.records import ErrorKind, Limits, SandboxResult, ToolCallRecord
+from copilot.sandbox.records import Limits, SandboxResult, ToolCallRecord
 from copilot.sandbox.worker import BOOTSTRAP
 
-if TYPE_CHECKING:
-    from copilot.audio import Audio
-    from copilot.tools import Tool
+
+class Dispatch(Protocol):
+    """What serves a program's tool calls: argument names per tool, and the call itself.
+
+    A :class:`~copilot.errors.CopilotError` from a call goes back to the program as its ``ToolError``;
+    a :class:`~copilot.errors.SetupError` ends the run (``ErrorKind.ENVIRONMENT``), since no program
+    can repair a missing backend.
+    """
+
+    params: Mapping[str, Sequence[str]]
+
+    def __call__(self, name: str, args: dict[str, Any]) -> Any: ...
+
+
+class _NoTools:
+    params: Mapping[str, Sequence[str]] = {}
+
+    def __call__(self, name: str, args: dict[str, Any]) -> Any:
+        raise CopilotError(f"there is no tool {name!r}; this run has no tools")
+
+
+NO_TOOLS: Dispatch = _NoTools()
 
 DEFAULT_LIMITS = Limits()
 _PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
 _STDERR_TAIL = 2_000
 _KEEP_ARGS_BYTES = 64_000
 _MAX_MESSAGE = 4_000
+# The kinds a worker may report about itself; anything else it says is a broken protocol.
+_WORKER_KINDS = frozenset({"POLICY", "RUNTIME", "MEMORY", "BAD_RESULT"})
 
 
 class _WorkerFailed(Exception):
@@ -52,13 +74,16 @@ def worker_environment() -> dict[str, str]:
     return {"LC_ALL": "C.UTF-8", "PATH": "/usr/bin:/bin"}
 
 
-def run_program(program: str, inputs: Mapping[str, object], tools: Mapping[str, Tool],
-                audio: Mapping[str, Audio], limits: Limits = DEFAULT_LIMITS, entry: str = "main") -> SandboxResult:
-    """Run ``entry(**inputs)`` of a generated program in a fresh, isolated worker process."""
+def run_program(program: str | CompiledProgram, inputs: Mapping[str, object], dispatch: Dispatch = NO_TOOLS,
+                limits: Limits = DEFAULT_LIMITS, entry: str = "main") -> SandboxResult:
+    """Run ``entry(**inputs)`` of a generated program in a fresh, isolated worker process.
+
+    ``program`` is source text or what :func:`~copilot.sandbox.policy.compile_program` made of it.
+    """
     started = time.monotonic()
     if not entry.isidentifier() or entry.startswith("_"):
         raise ValueError(f"entry must be a public function name, got {entry!r}")
-    compiled = compile_program(program)
+    compiled = program if isinstance(program, CompiledProgram) else compile_program(program)
     if compiled.code is None:
         kind = ErrorKind.SYNTAX if compiled.kind == "SYNTAX" else ErrorKind.POLICY
         rule = "does not parse" if kind is ErrorKind.SYNTAX else "breaks the sandbox policy"
@@ -68,20 +93,19 @@ def run_program(program: str, inputs: Mapping[str, object], tools: Mapping[str, 
     try:
         start = json.dumps({"entry": entry, "inputs": dict(inputs), "limits": asdict(limits),
                             "modules": list(compiled.modules),
-                            "tools": {name: [p.name for p in t.params] for name, t in tools.items()}},
+                            "tools": {name: list(params) for name, params in dispatch.params.items()}},
                            allow_nan=False).encode()
     except (TypeError, ValueError) as exc:
         raise TypeError(f"run_program: inputs must be JSON data (audio as handle strings): {exc}") from exc
-    return _Session(program, tools, audio, limits, started).run(start, compiled.code)
+    return _Session(compiled.source, dispatch, limits, started).run(start, compiled.code)
 
 
 class _Session:
     """One worker process and the host loop that serves it."""
 
-    def __init__(self, program: str, tools: Mapping[str, Tool], audio: Mapping[str, Audio], limits: Limits,
-                 started: float) -> None:
+    def __init__(self, program: str, dispatch: Dispatch, limits: Limits, started: float) -> None:
         self.lines = program.splitlines()
-        self.tools, self.audio, self.limits = tools, audio, limits
+        self.dispatch, self.limits = dispatch, limits
         self.started = started
         self.tool_seconds = 0.0
         self.calls: list[ToolCallRecord] = []
@@ -184,24 +208,25 @@ class _Session:
         if op == "done":
             return True, message.get("value")
         if op == "error":
-            kind = {"POLICY": ErrorKind.POLICY, "RUNTIME": ErrorKind.RUNTIME, "MEMORY": ErrorKind.MEMORY,
-                    "BAD_RESULT": ErrorKind.BAD_RESULT}.get(message.get("kind"), ErrorKind.CRASH)
+            reported = message.get("kind")
+            kind = ErrorKind[reported] if reported in _WORKER_KINDS else ErrorKind.CRASH
             line = message.get("line")
             raise _WorkerFailed(kind, _text(message.get("message")), line if type(line) is int else None)
         raise _WorkerFailed(ErrorKind.CRASH, "the worker broke the protocol")
 
     def _serve_call(self, name: Any, args: Any, size: int) -> None:
-        tool = self.tools.get(name) if isinstance(name, str) else None
         began = time.monotonic()
+        setup_error = None
         try:
-            if tool is None:
-                raise CopilotError(f"there is no tool {name!r}; the tools are {sorted(self.tools)}"
-                                   if isinstance(name, str) else "tool names are strings")
+            if not isinstance(name, str):
+                raise CopilotError("tool names are strings")
             if not isinstance(args, dict):
                 raise CopilotError(f"{name}(): arguments must be passed by name")
             if len(self.calls) >= self.limits.max_tool_calls:
                 raise CopilotError(f"the program made more than {self.limits.max_tool_calls} tool calls")
-            value, error = tool(**tool.validate(args, self.audio)), None
+            value, error = self.dispatch(name, args), None
+        except SetupError as exc:
+            value, error, setup_error = None, str(exc), exc
         except CopilotError as exc:
             value, error = None, str(exc)
         except Exception as exc:  # noqa: BLE001 - a broken tool must not take the host down
@@ -213,6 +238,8 @@ class _Session:
         kept = args if size <= _KEEP_ARGS_BYTES else f"<{size} bytes of arguments, not kept>"
         self.calls.append(ToolCallRecord(name=name[:200] if isinstance(name, str) else "<not a name>", args=kept,
                                          result=value, error=error, seconds=seconds))
+        if setup_error is not None:
+            raise _WorkerFailed(ErrorKind.ENVIRONMENT, f"{name} cannot run here: {setup_error}")
         reply = {"ok": True, "value": value} if error is None else {"ok": False, "error": error}
         try:
             write_frame(self.fd_out, json.dumps(reply, allow_nan=False).encode())

@@ -20,9 +20,9 @@ from pathlib import Path
 import click
 import soundfile as sf
 
-from copilot.testing import corpus
 from copilot.audio import SAMPLE_RATE, load_audio
 from copilot.pools import TaskRecord, load_pool
+from copilot.testing import corpus
 
 FORMATS = ("disk", "parquet", "audiofolder")
 _SENTENCES = [

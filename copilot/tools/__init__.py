@@ -7,7 +7,8 @@ configuration picks one per capability, ``auto`` picks the best available one.
 """
 
 from copilot.tools.backends import Backend, Runtime, backend, current_runtime, use_runtime
-from copilot.tools.framework import Param, Tool, Toolset, load_toolset, tool
+from copilot.tools.tool import Param, Tool, tool
+from copilot.tools.toolset import Toolset, load_toolset
 
 __all__ = [
     "Backend",

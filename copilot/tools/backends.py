@@ -19,6 +19,7 @@ from typing import Any, ClassVar
 
 from copilot.config import Settings, load_settings
 from copilot.errors import BackendUnavailableError
+from copilot.tools.results import ResultCache
 
 _REGISTRY: dict[str, dict[str, type[Backend]]] = {}
 
@@ -40,6 +41,11 @@ class Backend:
 
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
+
+    @classmethod
+    def identity(cls, settings: Settings) -> str:
+        """What makes this backend's results differ from another's: its name (hub backends add their source)."""
+        return cls.name
 
     @classmethod
     def check(cls, runtime: Runtime) -> str | None:
@@ -75,7 +81,8 @@ class Runtime:
         self._loaded: dict[str, Backend] = {}
         self.load_seconds: dict[str, float] = {}
         self._lock = threading.RLock()
-        self.memory_cache: dict[str, Any] = {}
+        folder = self.settings.cache_dir / "results" if self.settings.disk_cache else None
+        self.results = ResultCache(folder, lambda cap: self.resolve(cap).identity(self.settings))
 
     @property
     def llm(self) -> Any:

@@ -10,8 +10,10 @@ from __future__ import annotations
 import importlib.util
 import os
 from pathlib import Path
+from typing import Any, ClassVar
 
 from copilot.config import Settings
+from copilot.tools.backends import Backend
 
 
 def _key(name: str) -> str:
@@ -47,3 +49,27 @@ def hub_unavailable(settings: Settings, source: str, modules: tuple[str, ...] = 
     except Exception:  # noqa: BLE001 - any failure means "not in the local cache"
         return (f"hub model {source!r} is not in the local cache; set COPILOT_ALLOW_DOWNLOADS=1 on a "
                 "machine with internet, or point COPILOT_MODEL_<BACKEND> at a local copy")
+
+
+class HubBackend(Backend):
+    """A backend whose weights come from a hub repo (``DEFAULT``) or a local folder with its files."""
+
+    offline = False
+    DEFAULT: ClassVar[str] = ""
+
+    @classmethod
+    def source(cls, settings: Any) -> str:
+        return model_source(settings, cls.name, cls.DEFAULT)
+
+    @classmethod
+    def identity(cls, settings: Settings) -> str:
+        return f"{cls.name}@{cls.source(settings)}"
+
+    @classmethod
+    def check(cls, runtime: Any) -> str | None:
+        return hub_unavailable(runtime.settings, cls.source(runtime.settings), cls.requires)
+
+    def local_or_repo(self) -> str:
+        source = self.source(self.runtime.settings)
+        folder = Path(source).expanduser()
+        return str(folder) if folder.is_dir() else source

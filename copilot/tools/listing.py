@@ -7,8 +7,9 @@ from typing import Any
 
 from copilot.audio import load_audio
 from copilot.errors import CopilotError, ToolError
+from copilot.tools.arguments import validate_arguments
 from copilot.tools.backends import Runtime, registered_backends, use_runtime
-from copilot.tools.framework import load_toolset
+from copilot.tools.toolset import load_toolset
 
 
 def describe_tools(toolset: str | None = None) -> str:
@@ -65,7 +66,7 @@ def run_tool(toolset: str | None, name: str, audio_paths: list[str], args: list[
             for pname, handle in zip(audio_params, handles):
                 raw.setdefault(pname, handle)
     try:
-        kwargs = tool.validate(raw, recordings)
+        kwargs = validate_arguments(tool, raw, recordings)
     except ToolError as exc:
         raise CopilotError(str(exc)) from exc
     with use_runtime(runtime):

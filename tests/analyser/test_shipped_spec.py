@@ -6,7 +6,7 @@ import json
 
 from copilot.pools import load_pool
 from copilot.tools import load_toolset
-from copilot.tools.framework import TOOLSETS_DIR
+from copilot.tools.toolset import TOOLSETS_DIR
 
 SPEC = json.loads((TOOLSETS_DIR / "speech" / "toolset.json").read_text())
 

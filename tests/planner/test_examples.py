@@ -7,7 +7,7 @@ import ast
 import pytest
 
 from copilot.planner.retrieval import load_examples
-from copilot.sandbox import check_program
+from copilot.sandbox.policy import check_program
 from copilot.tools import load_toolset
 
 EXAMPLES = load_examples()

@@ -14,7 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from copilot.sandbox import ErrorKind, Limits, run_program
+from copilot.errors import ErrorKind
+from copilot.sandbox.records import Limits
+from copilot.sandbox.runner import run_program
+from copilot.tools.bridge import ToolBridge
 
 from .conftest import TOOLS
 
@@ -53,7 +56,7 @@ def test_hostile_program_is_contained(path, audio, tmp_path, host_secret, receiv
     canary = tmp_path / "canary"
     program = path.read_text().replace("@CANARY@", str(canary))
     started = time.monotonic()
-    result = run_program(program, {"audio": "audio_1"}, TOOLS, audio, LIMITS)
+    result = run_program(program, {"audio": "audio_1"}, ToolBridge(TOOLS, audio), LIMITS)
     elapsed = time.monotonic() - started
 
     assert not result.ok, f"{path.name} succeeded: {result.value!r}"
@@ -72,6 +75,6 @@ def test_hostile_program_is_contained(path, audio, tmp_path, host_secret, receiv
 
 
 def test_host_still_serves_programs_after_the_corpus(audio):
-    result = run_program("def main(audio):\n    return echo('still here')\n", {"audio": "audio_1"}, TOOLS, audio,
+    result = run_program("def main(audio):\n    return echo('still here')\n", {"audio": "audio_1"}, ToolBridge(TOOLS, audio),
                          LIMITS)
     assert result.ok and result.value == "still here"

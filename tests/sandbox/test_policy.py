@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from copilot.sandbox import ErrorKind, Limits, check_program, run_program
-from copilot.sandbox.policy import MAX_SOURCE_CHARS, compile_program
+from copilot.errors import ErrorKind
+from copilot.sandbox.policy import MAX_SOURCE_CHARS, check_program, compile_program
+from copilot.sandbox.records import Limits
+from copilot.sandbox.runner import run_program
 
 
 @pytest.mark.parametrize(("program", "expected"), [
@@ -57,7 +59,7 @@ def main():
     tally[segs[0]["speaker"]] += 1
     return [d, grid, xs, tally]
 '''
-    result = run_program(program, {}, {}, {}, Limits(cpu_s=2, wall_s=5, memory_mb=256))
+    result = run_program(program, {}, limits=Limits(cpu_s=2, wall_s=5, memory_mb=256))
     assert result.ok, result.error_message
     assert result.value == [{"a": 3, "k": [1, 2]}, {"x": {"y": 7}}, [20, 6], {"A": 1}]
 
@@ -76,7 +78,7 @@ def test_oversized_and_overnested_programs_are_refused_without_crashing():
 
 
 def test_policy_errors_never_start_a_worker():
-    result = run_program("import os\ndef main():\n    return 1\n", {}, {}, {})
+    result = run_program("import os\ndef main():\n    return 1\n", {})
     assert result.error_kind is ErrorKind.POLICY and result.error_line == 1 and result.isolation == ()
     assert result.error_message.startswith("the program breaks the sandbox policy:\nLine 1: import of \"os\"")
 

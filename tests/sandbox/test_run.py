@@ -6,9 +6,12 @@ import time
 
 import pytest
 
-from copilot.sandbox import ErrorKind, Limits, run_program
+from copilot.errors import ErrorKind
+from copilot.sandbox.records import Limits
+from copilot.sandbox.runner import run_program
 from copilot.tools import use_runtime
 from copilot.tools.backends import Runtime
+from copilot.tools.bridge import ToolBridge
 
 from .conftest import TOOLS
 
@@ -16,7 +19,7 @@ FAST = Limits(cpu_s=2, wall_s=5, total_s=10, memory_mb=256)
 
 
 def run(program: str, audio, limits: Limits = FAST, **inputs):
-    return run_program(program, inputs or {"audio": "audio_1"}, TOOLS, audio, limits)
+    return run_program(program, inputs or {"audio": "audio_1"}, ToolBridge(TOOLS, audio), limits)
 
 
 def test_loops_comprehensions_formatting_and_helpers(audio, received):
@@ -196,9 +199,9 @@ def test_tools_run_in_the_callers_runtime(audio):
     runtime = Runtime()
     with use_runtime(runtime):
         result = run_program("def main(audio):\n    return audio_properties(audio)['duration_s']\n",
-                             {"audio": "audio_1"}, TOOLS, audio, FAST)
+                             {"audio": "audio_1"}, ToolBridge(TOOLS, audio), FAST)
     assert result.value == 3.0
-    assert any(key.startswith("audio_properties/") for key in runtime.memory_cache)
+    assert any(key.startswith("audio_properties/") for key in runtime.results.keys_in_memory())
 
 
 def test_no_state_survives_between_runs(audio):
@@ -208,7 +211,7 @@ def test_no_state_survives_between_runs(audio):
 
 def test_inputs_must_be_json(audio):
     with pytest.raises(TypeError, match="inputs must be JSON"):
-        run_program("def main(x):\n    return x\n", {"x": object()}, TOOLS, audio, FAST)
+        run_program("def main(x):\n    return x\n", {"x": object()}, ToolBridge(TOOLS, audio), FAST)
 
 
 def test_print_to_a_file_object_is_a_policy_violation(audio):

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 
 from copilot.audio import SAMPLE_RATE, Audio
 from copilot.errors import BackendUnavailableError
 from copilot.tools import Backend, backend, current_runtime
-from copilot.tools.hub import hub_unavailable, model_source
+from copilot.tools.hub import HubBackend
 
 # ECAPA classifiers are trained with additive angular margin softmax at this scale; their outputs are
 # cosines, and softmax(scale * cosine) turns them into the posteriors the model was trained for.
@@ -28,26 +28,6 @@ def torch_device() -> str:
     import torch
 
     return "cuda" if torch.cuda.is_available() else "cpu"
-
-
-class HubBackend(Backend):
-    """A backend whose weights come from a hub repo (``DEFAULT``) or a local folder with its files."""
-
-    offline = False
-    DEFAULT: ClassVar[str] = ""
-
-    @classmethod
-    def source(cls, settings: Any) -> str:
-        return model_source(settings, cls.name, cls.DEFAULT)
-
-    @classmethod
-    def check(cls, runtime: Any) -> str | None:
-        return hub_unavailable(runtime.settings, cls.source(runtime.settings), cls.requires)
-
-    def local_or_repo(self) -> str:
-        source = self.source(self.runtime.settings)
-        folder = Path(source).expanduser()
-        return str(folder) if folder.is_dir() else source
 
 
 def load_speechbrain(interface: type, source: str, settings: Any) -> Any:

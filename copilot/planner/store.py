@@ -1,0 +1,186 @@
+"""Validated programs: by task (exact), by paraphrase (the library), with a record of how they fare.
+
+A program takes the question's options and wording as inputs, so it answers a *task*, not one
+item. Its key is the instruction with its option list removed, the input signature and the
+toolset version (or a caller's ``program_key``). The library finds a stored program for a new
+wording of a known task by sentence-embedding similarity of the option-free instructions, with
+the same signature and toolset only; the threshold was chosen on the Phase-1 pool's phrasings
+(``benchmarks/calibrate_library.py``).
+
+Each entry records the LLM that wrote it, the inputs it answered and what it answered, so a
+program that keeps giving one answer while its tools report different things, or that keeps
+failing on new inputs, is flagged and planned anew instead of being served forever. Entries are
+small JSON files written atomically; a damaged one is ignored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from copilot.fileio import atomic_write
+from copilot.options import normalise
+
+LIBRARY_THRESHOLD = 0.90  # cosine of option-free instructions; see benchmarks/calibrate_library.py
+MAX_USES_KEPT = 50
+FAILURES_TO_FLAG = 3
+SAME_ANSWER_TO_FLAG = 5  # distinct inputs and tool outputs, one answer: the program ignores its tools
+SAME_TEXT_TO_FLAG = 2  # the same for open text answers ("what is said?"), where a repeat is never right
+
+
+def program_id(program: str) -> str:
+    return hashlib.sha256(program.encode()).hexdigest()[:12]
+
+
+def fingerprint(data: Any) -> str:
+    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class Stored:
+    key: str
+    program: str
+    source: str  # "cache" (this task) or "library" (a paraphrase)
+    instruction: str  # the stored task's option-free instruction
+    similarity: float = 1.0
+
+
+class ProgramStore:
+    """Programs by task key in ``folder`` (None: this process only); ``enabled=False`` stores nothing."""
+
+    def __init__(self, folder: Path | None, enabled: bool = True, threshold: float = LIBRARY_THRESHOLD) -> None:
+        self.folder = folder
+        self.enabled = enabled
+        self.threshold = threshold
+        self._memory: dict[str, dict[str, Any]] = {}
+        self._lock = threading.RLock()
+
+    @staticmethod
+    def key(task: str, signature: str, toolset: str) -> str:
+        return hashlib.sha256(json.dumps([normalise(task), signature, toolset]).encode()).hexdigest()[:24]
+
+    # -- lookup -----------------------------------------------------------------------------
+    def lookup(self, key: str, task: str, signature: str, toolset: str, library: bool = True) -> Stored | None:
+        """The program stored for this task, else (``library``) the closest paraphrase's, else None."""
+        if not self.enabled:
+            return None
+        entry = self.get(key)
+        if entry is not None and not entry.get("flagged"):
+            return Stored(key, entry["program"], "cache", entry["instruction"])
+        if not library:
+            return None
+        peers = [e for e in self.entries() if e["signature"] == signature and e["toolset"] == toolset
+                 and not e.get("flagged") and e.get("embedding") and e["key"] != key]
+        if not peers:
+            return None
+        from copilot import embeddings
+
+        query = embeddings.embed([task])[0]
+        scores = np.asarray([e["embedding"] for e in peers], dtype=np.float32) @ query
+        best = int(np.argmax(scores))
+        if scores[best] < self.threshold:
+            return None
+        entry = peers[best]
+        return Stored(entry["key"], entry["program"], "library", entry["instruction"], float(scores[best]))
+
+    # -- writing ----------------------------------------------------------------------------
+    def put(self, key: str, program: str, *, task: str, signature: str, toolset: str, llm: str) -> None:
+        if not self.enabled:
+            return
+        from copilot import embeddings
+
+        entry = {"key": key, "program": program, "program_id": program_id(program), "instruction": task,
+                 "signature": signature, "toolset": toolset, "llm": llm, "created": time.time(),
+                 "embedding": [round(float(x), 5) for x in embeddings.embed([task])[0]],
+                 "uses": [], "failures": 0, "flagged": None}
+        self._write(entry)
+
+    def record(self, key: str, *, inputs: str, answer: str | None, tools: str, open_text: bool) -> str | None:
+        """Note one use of a stored program (``answer`` None: it failed); return why it is now flagged, if so."""
+        with self._lock:
+            entry = self.get(key)
+            if entry is None:
+                return None
+            if answer is None:
+                entry["failures"] += 1
+            else:
+                entry["uses"] = (entry["uses"] + [{"inputs": inputs, "answer": answer, "tools": tools}])[-MAX_USES_KEPT:]
+            entry["flagged"] = entry.get("flagged") or _suspicion(entry, open_text)
+            self._write(entry)
+            return entry["flagged"]
+
+    def drop(self, key: str) -> bool:
+        with self._lock:
+            found = self._memory.pop(key, None) is not None
+            if self.folder is not None:
+                path = self.folder / f"{key}.json"
+                found = path.exists() or found
+                path.unlink(missing_ok=True)
+            return found
+
+    def clear(self) -> int:
+        keys = [e["key"] for e in self.entries()]
+        for key in keys:
+            self.drop(key)
+        return len(keys)
+
+    # -- reading ----------------------------------------------------------------------------
+    def get(self, key: str) -> dict[str, Any] | None:
+        with self._lock:
+            if key in self._memory:
+                return self._memory[key]
+            if self.folder is None or not re.fullmatch(r"[0-9a-f]{24}", key):
+                return None
+            entry = _read(self.folder / f"{key}.json")
+            if entry is not None:
+                self._memory[key] = entry
+            return entry
+
+    def entries(self) -> list[dict[str, Any]]:
+        with self._lock:
+            found = dict(self._memory)
+            if self.folder is not None and self.folder.is_dir():
+                for path in sorted(self.folder.glob("*.json")):
+                    if path.stem not in found:
+                        entry = _read(path)
+                        if entry is not None:
+                            found[path.stem] = self._memory.setdefault(path.stem, entry)
+            return sorted(found.values(), key=lambda e: e.get("created", 0))
+
+    def _write(self, entry: dict[str, Any]) -> None:
+        with self._lock:
+            self._memory[entry["key"]] = entry
+            if self.folder is not None:
+                atomic_write(self.folder / f"{entry['key']}.json", json.dumps(entry))
+
+
+def _read(path: Path) -> dict[str, Any] | None:
+    try:
+        entry = json.loads(path.read_text())
+        if isinstance(entry.get("program"), str) and entry.get("key") == path.stem:
+            return entry
+    except (OSError, ValueError, AttributeError):
+        pass
+    return None
+
+
+def _suspicion(entry: dict[str, Any], open_text: bool) -> str | None:
+    uses = entry["uses"]
+    if entry["failures"] >= FAILURES_TO_FLAG and entry["failures"] >= len(uses):
+        return f"failed on {entry['failures']} inputs out of {entry['failures'] + len(uses)}"
+    need = SAME_TEXT_TO_FLAG if open_text else SAME_ANSWER_TO_FLAG
+    inputs = {u["inputs"] for u in uses}
+    tools = {u["tools"] for u in uses}
+    answers = {u["answer"] for u in uses}
+    if len(inputs) >= need and len(tools) >= need and len(answers) == 1:
+        return (f"answered {next(iter(answers))!r} for {len(inputs)} different inputs whose tool results all "
+                "differ")
+    return None
