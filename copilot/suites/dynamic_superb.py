@@ -17,9 +17,9 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from copilot.suites.items import AudioRef, BenchDataError, BenchItem
 from copilot.options import extract_options, option_letters
 from copilot.pools import TaskRecord, load_pool
+from copilot.suites.items import AudioRef, BenchDataError, BenchItem
 
 PHASE1_POOL = "dynamic_superb_phase1"
 # Columns that may carry the text input, most specific first.

@@ -23,8 +23,8 @@ from typing import Any, Protocol
 
 from tqdm import tqdm
 
-from copilot.suites.items import BenchDataError, BenchItem
 from copilot.errors import CopilotError
+from copilot.suites.items import BenchDataError, BenchItem
 
 
 class Answerer(Protocol):

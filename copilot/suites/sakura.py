@@ -11,8 +11,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from copilot.suites.items import AudioRef, BenchDataError, BenchItem
 from copilot.options import option_letters
+from copilot.suites.items import AudioRef, BenchDataError, BenchItem
 
 TRACKS = ("Gender", "Language", "Emotion", "Animal")
 HOPS = ("single", "multi")

@@ -15,8 +15,8 @@ from pathlib import Path
 from statistics import mean
 from typing import Any
 
-from copilot.suites.scoring import OptionJudge, TaskScore, score_tasks
 from copilot.pools import TaskRecord
+from copilot.suites.scoring import OptionJudge, TaskScore, score_tasks
 
 PUBLISHED: dict[str, Any] = json.loads(Path(__file__).with_name("published.json").read_text())
 

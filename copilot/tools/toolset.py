@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib
 import importlib.util
@@ -17,7 +18,7 @@ from copilot.tools.tool import Tool
 TOOLSETS_DIR = Path(__file__).resolve().parents[2] / "toolsets"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Toolset:
     """The tools of one toolset folder, in definition order, plus its derived spec (if any)."""
 
@@ -33,6 +34,11 @@ class Toolset:
 
     def __len__(self) -> int:
         return len(self.tools)
+
+    @functools.cached_property
+    def version(self) -> str:
+        """The toolset's name and a hash of every stub: stored programs are only valid for the same tools."""
+        return f"{self.name}-{hashlib.sha256(self.stubs().encode()).hexdigest()[:12]}"
 
     def stubs(self, names: typing.Iterable[str] | None = None) -> str:
         chosen = self.tools.values() if names is None else (self.tools[n] for n in names)

@@ -31,4 +31,14 @@ def test_example_is_policy_clean_and_calls_only_real_tools(example):
 
 
 def test_examples_cover_every_input_signature():
-    assert {e.params for e in EXAMPLES} >= {("audio",), ("audio_1", "audio_2"), ("audio", "word"), ("audio", "text")}
+    inputs = {tuple(p for p in e.params if p not in ("options", "question")) for e in EXAMPLES}
+    assert inputs >= {("audio",), ("audio_1", "audio_2"), ("audio", "word"), ("audio", "text")}
+    assert {"options" in e.params for e in EXAMPLES} == {True, False}  # multiple choice and open answers
+
+
+def test_examples_take_their_options_as_input_never_as_literals():
+    for e in EXAMPLES:
+        for option in e.options:
+            assert f'"{option}"' not in e.program or option in ("yes", "no", "clean", "noisy", "presence", "absence",
+                                                                 "spoofed", "authentic", "zero", "five", "ten",
+                                                                 "fifteen"), (e.instruction, option)

@@ -12,12 +12,12 @@ from copilot.testing import corpus
 from copilot.api import Copilot
 from copilot.config import Settings
 from copilot.testing.llm import ScriptedLLM
-from copilot.sandbox import Limits
+from copilot.sandbox.records import Limits
 
 SPEECH = corpus.librivox()[0].path  # 7.1 s
 SHORT = corpus.cards()[0].path  # 1.1 s
 QUESTION = "Is this recording longer than three seconds? The answer could be yes or no."
-GOOD = ("```python\ndef main(audio):\n    props = audio_properties(audio)\n"
+GOOD = ("```python\ndef main(audio, options, question):\n    props = audio_properties(audio)\n"
         "    return 'yes' if props['duration_s'] > 3 else 'no'\n```")
 
 
@@ -41,13 +41,13 @@ def test_first_program_answers(tmp_path):
     cp, llm = make([GOOD], tmp_path)
     ans = cp.ask(QUESTION, audio=[SPEECH])
     assert (ans.ok, ans.answer, ans.attempts, ans.from_cache) == (True, "yes", 1, False)
-    assert [c["name"] for c in ans.tool_calls] == ["audio_properties"]
+    assert [c.name for c in ans.tool_calls] == ["audio_properties"]
     assert ans.tokens["llm_calls"] == 1 and ans.options == ["yes", "no"]
-    assert "def main(audio):" in llm.calls[0][-1].content  # the inferred signature is in the prompt
+    assert "def main(audio, options, question):" in llm.calls[0][-1].content  # the inferred signature is in the prompt
 
 
 def test_runtime_error_goes_back_with_line_and_message(tmp_path):
-    broken = fence("def main(audio):\n    props = audio_properties(audio)\n    return props['length']")
+    broken = fence("def main(audio, options, question):\n    props = audio_properties(audio)\n    return props['length']")
     cp, llm = make([broken, GOOD], tmp_path)
     ans = cp.ask(QUESTION, audio=[SPEECH])
     assert ans.ok and ans.answer == "yes" and ans.attempts == 2
@@ -58,21 +58,22 @@ def test_runtime_error_goes_back_with_line_and_message(tmp_path):
 
 
 def test_a_missing_key_points_to_the_tool_that_has_it(tmp_path):
-    guess = fence("def main(audio):\n    props = audio_properties(audio)\n    return props['snr_db']")
+    guess = fence("def main(audio, options, question):\n    props = audio_properties(audio)\n    return props['snr_db']")
     cp, llm = make([guess, GOOD], tmp_path)
     cp.ask(QUESTION, audio=[SPEECH])
     assert "The key 'snr_db' is in the results of: estimate_snr" in last_user_message(llm, 1)
 
 
 def test_policy_violation_goes_back(tmp_path):
-    cp, llm = make([fence("import os\ndef main(audio):\n    return os.getcwd()"), GOOD], tmp_path)
+    cp, llm = make([fence("import os\ndef main(audio, options, question):\n    return os.getcwd()"), GOOD], tmp_path)
     ans = cp.ask(QUESTION, audio=[SPEECH])
     assert ans.ok and ans.attempts == 2
     assert "import" in last_user_message(llm, 1).lower()
 
 
 def test_timeout_goes_back(tmp_path):
-    spin = fence("def main(audio):\n    n = 0\n    while True:\n        n += 1")
+    spin = fence("def main(audio, options, question):\n    n = audio_properties(audio)['duration_s']\n"
+                 "    while True:\n        n += 1\n    return n")
     cp, llm = make([spin, GOOD], tmp_path, limits=Limits(wall_s=2, cpu_s=2))
     ans = cp.ask(QUESTION, audio=[SPEECH])
     assert ans.ok and ans.attempts == 2
@@ -80,7 +81,7 @@ def test_timeout_goes_back(tmp_path):
 
 
 def test_memory_limit_goes_back(tmp_path):
-    hog = fence("def main(audio):\n    block = [0] * (10 ** 10)\n"
+    hog = fence("def main(audio, options, question):\n    block = [0] * (10 ** 10)\n"
                 "    return 'yes' if audio_properties(audio)['duration_s'] > len(block) else 'no'")
     cp, llm = make([hog, GOOD], tmp_path)
     ans = cp.ask(QUESTION, audio=[SPEECH])
@@ -93,17 +94,17 @@ def test_unparseable_reply_gets_the_expected_format(tmp_path):
     ans = cp.ask(QUESTION, audio=[SPEECH])
     assert ans.ok and ans.attempts == 2
     feedback = last_user_message(llm, 1)
-    assert "```python" in feedback and "def main(audio):" in feedback
+    assert "```python" in feedback and "def main(audio, options, question):" in feedback
 
 
 def test_bad_result_type_goes_back(tmp_path):
-    cp, llm = make([fence("def main(audio):\n    return audio_properties"), GOOD], tmp_path)
+    cp, llm = make([fence("def main(audio, options, question):\n    return audio_properties"), GOOD], tmp_path)
     ans = cp.ask(QUESTION, audio=[SPEECH])
     assert ans.ok and ans.attempts == 2
 
 
 def test_answer_outside_the_options_is_mapped_or_repaired(tmp_path):
-    maybe = fence("def main(audio):\n    long = audio_properties(audio)['duration_s'] > 3\n"
+    maybe = fence("def main(audio, options, question):\n    long = audio_properties(audio)['duration_s'] > 3\n"
                   "    return 'maybe' if long else 'unsure'")
     cp, llm = make([maybe, "NONE", GOOD], tmp_path)
     ans = cp.ask(QUESTION, audio=[SPEECH])
@@ -112,22 +113,22 @@ def test_answer_outside_the_options_is_mapped_or_repaired(tmp_path):
 
 
 def test_options_are_matched_deterministically_first(tmp_path):
-    wordy = fence("def main(audio):\n    long = audio_properties(audio)['duration_s'] > 3\n"
+    wordy = fence("def main(audio, options, question):\n    long = audio_properties(audio)['duration_s'] > 3\n"
                   "    return 'The answer is: Yes.' if long else 'The answer is: No.'")
     cp, llm = make([wordy], tmp_path)
     assert cp.ask(QUESTION, audio=[SPEECH]).answer == "yes" and len(llm.calls) == 1
 
 
 def test_llm_maps_an_answer_only_as_a_fallback(tmp_path):
-    vague = fence("def main(audio):\n    long = audio_properties(audio)['duration_s'] > 3\n"
+    vague = fence("def main(audio, options, question):\n    long = audio_properties(audio)['duration_s'] > 3\n"
                   "    return 'it is rather lengthy' if long else 'it is brief'")
     cp, llm = make([vague, "yes"], tmp_path)
     ans = cp.ask(QUESTION, audio=[SPEECH])
-    assert ans.answer == "yes" and ans.trace[0]["llm_calls"][1]["purpose"] == "map_option"
+    assert ans.answer == "yes" and [c.purpose for c in ans.trace.llm_calls] == ["plan", "map_option"]
 
 
 def test_gives_up_after_max_repairs_with_a_clear_error(tmp_path):
-    broken = fence("def main(audio):\n    return 1 / 0")
+    broken = fence("def main(audio, options, question):\n    return audio_properties(audio)['duration_s'] / 0")
     cp, llm = make([broken] * 3, tmp_path, max_repairs=2)
     ans = cp.ask(QUESTION, audio=[SPEECH])
     assert not ans.ok and ans.answer is None and ans.attempts == 3
@@ -144,7 +145,7 @@ def test_cached_program_answers_without_the_llm(tmp_path):
 
 def test_program_key_shares_one_program_and_repairs_per_item(tmp_path):
     # Fails on short audio only: the cached program is repaired for that item, not replaced.
-    fragile = fence("def main(audio):\n    props = audio_properties(audio)\n"
+    fragile = fence("def main(audio, options, question):\n    props = audio_properties(audio)\n"
                     "    if props['duration_s'] < 3:\n        raise ValueError('too short')\n"
                     "    return 'yes' if props['duration_s'] >= 3 else 'no'")
     cp, llm = make([fragile, GOOD], tmp_path)
@@ -158,19 +159,19 @@ def test_program_key_shares_one_program_and_repairs_per_item(tmp_path):
 
 
 def test_two_recordings_and_a_word_shape_the_signature(tmp_path):
-    prog = fence("def main(audio_1, audio_2, word):\n"
+    prog = fence("def main(audio_1, audio_2, word, question):\n"
                  "    a = audio_properties(audio_1)['duration_s']\n"
                  "    b = audio_properties(audio_2)['duration_s']\n"
                  "    return word if a > b else 'second'")
     cp, llm = make([prog], tmp_path)
     ans = cp.ask("Which recording is longer?", audio=[SPEECH, SHORT], text="first")
-    assert ans.answer == "first" and ans.signature == ["audio_1", "audio_2", "word"]
-    assert "def main(audio_1, audio_2, word):" in llm.calls[0][-1].content
+    assert ans.answer == "first" and ans.signature == ["audio_1", "audio_2", "word", "question"]
+    assert "def main(audio_1, audio_2, word, question):" in llm.calls[0][-1].content
 
 
 @pytest.mark.parametrize("retrieval", [True, False])
 def test_prompt_holds_stubs_generated_from_the_tools(tmp_path, retrieval):
-    one = fence("def main(audio):\n    return 'one' if audio_properties(audio)['duration_s'] > 0 else 'two'")
+    one = fence("def main(audio, options, question):\n    return 'one' if audio_properties(audio)['duration_s'] > 0 else 'two'")
     cp, llm = make([one], tmp_path, retrieval=retrieval)
     cp.ask("How many speakers are in the recording? The answer could be one or two.", audio=[SPEECH])
     prompt = llm.calls[0][-1].content
@@ -181,34 +182,35 @@ def test_prompt_holds_stubs_generated_from_the_tools(tmp_path, retrieval):
 
 
 def test_structured_results_are_not_taken_as_answers(tmp_path):
-    words = fence("def main(audio):\n    return [{'word': 'and'}, {'word': 'mister'}]")
-    text = fence("def main(audio):\n    return 'and mister'")
+    words = fence("def main(audio, question):\n    return [{'word': w['word']} for w in transcribe(audio)['words']]")
+    text = fence("def main(audio, question):\n    return transcribe(audio)['text']")
     cp, llm = make([words, text], tmp_path)
     ans = cp.ask("What does the speaker say?", audio=[SPEECH])
-    assert ans.answer == "and mister" and ans.attempts == 2
+    assert "and" in ans.answer.lower() and ans.attempts == 2
     assert "not a short text answer" in last_user_message(llm, 1)
 
 
 def test_booleans_answer_yes_no_questions(tmp_path):
-    cp, llm = make([fence("def main(audio):\n    return audio_properties(audio)['duration_s'] > 3")], tmp_path)
+    cp, llm = make([fence("def main(audio, options, question):\n    return audio_properties(audio)['duration_s'] > 3")], tmp_path)
     assert cp.ask(QUESTION, audio=[SPEECH]).answer == "yes" and len(llm.calls) == 1
 
 
 def test_a_dropped_definition_is_pointed_out(tmp_path):
-    first = fence("def main(audio):\n    props = audio_properties(audio)\n    return props['length']")
-    second = fence("def main(audio):\n    return 'yes' if props['duration_s'] > 3 else 'no'")
+    first = fence("def main(audio, options, question):\n    props = audio_properties(audio)\n    return props['length']")
+    second = fence("def main(audio, options, question):\n"
+                   "    return 'yes' if props['duration_s'] > audio_properties(audio)['rms_dbfs'] else 'no'")
     cp, llm = make([first, second, GOOD], tmp_path)
     assert cp.ask(QUESTION, audio=[SPEECH]).answer == "yes"
     assert "An earlier version defined it: `props = audio_properties(audio)`" in last_user_message(llm, 2)
 
 
 def test_a_program_that_ignores_its_tools_is_sent_back(tmp_path):
-    same = fence("def main(audio):\n    props = audio_properties(audio)\n"
+    same = fence("def main(audio, options, question):\n    props = audio_properties(audio)\n"
                  "    return 'no' if props['duration_s'] > 3 else 'no'")
     cp, llm = make([same, GOOD], tmp_path)
     ans = cp.ask(QUESTION, audio=[SPEECH])
     assert ans.answer == "yes" and ans.attempts == 2
-    assert 'returns "no" in every case' in last_user_message(llm, 1)
+    assert "never depends on what the tools returned" in last_user_message(llm, 1)
 
 
 def test_cli_prints_answers_with_control_characters_escaped():

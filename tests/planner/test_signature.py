@@ -19,7 +19,8 @@ from copilot.planner.signature import infer_signature
     (1, "   ", ("audio",)),
 ])
 def test_signature(n_audio, text, params):
-    assert infer_signature(n_audio, text).params == params
+    assert infer_signature(n_audio, text).params == params + ("question",)
+    assert infer_signature(n_audio, text, has_options=True).params == params + ("options", "question")
 
 
 def test_no_audio_is_an_error():
