@@ -15,9 +15,9 @@ import argparse
 import statistics
 import time
 
-from copilot.testing import corpus
 from copilot.api import Copilot
 from copilot.config import load_settings
+from copilot.testing import corpus
 
 PARTS = ("model_load_s", "llm_prefill_s", "llm_decode_s", "tools_s", "sandbox_s")
 

@@ -22,10 +22,10 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from copilot.testing import corpus  # noqa: E402
 from copilot.audio import Audio, load_audio  # noqa: E402
 from copilot.config import load_settings  # noqa: E402
 from copilot.errors import CopilotError  # noqa: E402
+from copilot.testing import corpus  # noqa: E402
 from copilot.tools import Runtime, Tool, load_toolset, use_runtime  # noqa: E402
 
 # Required non-audio arguments, by parameter name; then by type.

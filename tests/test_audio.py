@@ -11,7 +11,6 @@ import pytest
 import soundfile as sf
 from click.testing import CliRunner
 
-from copilot.testing import corpus
 from copilot.audio import SAMPLE_RATE, Audio, load_audio
 from copilot.cli import main
 from copilot.errors import (
@@ -21,6 +20,7 @@ from copilot.errors import (
     NotAudioError,
     RemoteAudioError,
 )
+from copilot.testing import corpus
 
 SOURCE = corpus.librivox()[0].path  # 7.1 s, 16 kHz mono, real read speech
 

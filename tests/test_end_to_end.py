@@ -9,9 +9,9 @@ from __future__ import annotations
 import jiwer
 import pytest
 
-from copilot.testing import corpus
 from copilot.api import Copilot
 from copilot.config import load_settings
+from copilot.testing import corpus
 from tests.conftest import EXAMPLES
 
 pytestmark = [pytest.mark.llm, pytest.mark.slow]

@@ -10,8 +10,8 @@ from copilot.analyser.decompose import (
     phrasings,
     snake_case,
 )
-from copilot.testing.llm import ScriptedLLM
 from copilot.pools import TaskRecord
+from copilot.testing.llm import ScriptedLLM
 
 TASK = TaskRecord(task="T", instructions=("first", "second", "third"), inputs=("audio", "text"))
 

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import pytest
 
-from copilot.testing import corpus
 from copilot.api import Copilot
 from copilot.config import Settings
-from copilot.testing.llm import ScriptedLLM
 from copilot.sandbox.records import Limits
+from copilot.testing import corpus
+from copilot.testing.llm import ScriptedLLM
 
 SPEECH = corpus.librivox()[0].path  # 7.1 s
 SHORT = corpus.cards()[0].path  # 1.1 s

@@ -6,9 +6,9 @@ import dataclasses
 
 import pytest
 
-from copilot.testing import corpus
 from copilot.audio import Audio, load_audio
 from copilot.config import Settings, load_settings
+from copilot.testing import corpus
 from copilot.tools import Runtime, use_runtime
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from copilot.testing import corpus
 from copilot.audio import load_audio
+from copilot.testing import corpus
 from toolsets.speech.gender import speaker_gender
 
 TEXT = "Please call Stella and ask her to bring these things with her from the store."

@@ -16,9 +16,9 @@ import pytest
 import torch
 import yaml
 
-from copilot.testing import corpus
 from copilot.audio import load_audio
 from copilot.errors import BackendUnavailableError
+from copilot.testing import corpus
 from copilot.tools import Runtime, use_runtime
 
 pytestmark = pytest.mark.slow

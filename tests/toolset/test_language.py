@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from copilot.testing import corpus
 from copilot.audio import load_audio
 from copilot.errors import ToolError
+from copilot.testing import corpus
 from toolsets.speech.language import identify_language
 
 SENTENCES = {

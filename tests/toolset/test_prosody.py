@@ -6,9 +6,9 @@ import dataclasses
 
 import pytest
 
-from copilot.testing import corpus
 from copilot.audio import load_audio
 from copilot.errors import ToolError
+from copilot.testing import corpus
 from copilot.tools import Runtime, use_runtime
 from toolsets.speech.prosody import pitch_stats, prosody, stressed_word
 
