@@ -21,6 +21,7 @@ from copilot.planner.records import Answer
 from copilot.planner.retrieval import Retriever, load_examples
 from copilot.planner.signature import infer_signature
 from copilot.sandbox import Limits
+from copilot.sandbox.layers import check_setting as check_sandbox_setting
 from copilot.tools import Runtime, load_toolset
 
 __all__ = ["Answer", "Copilot"]
@@ -63,6 +64,7 @@ class Copilot:
     def planner(self) -> Planner:
         with self._lock:  # benchmark worker threads share one Copilot
             if self._planner is None:
+                check_sandbox_setting(self.settings.sandbox)
                 self._planner = Planner(self.llm, self.toolset, self.runtime, self._retriever, self._cache,
                                         max_repairs=self.settings.max_repairs, limits=self._limits)
             return self._planner

@@ -293,3 +293,59 @@ def strong_layers(report: list[str] | tuple[str, ...]) -> tuple[bool, str]:
     if not missing:
         return True, "kernel layers keep programs from files and the network"
     return False, f"only the policy and the rlimits keep programs from {' and '.join(missing)}"
+
+
+# -- host side: what this machine gives the worker, and the ``sandbox`` setting ---------------------
+
+SETTINGS = ("warn", "strict")
+_PROBE = ("import json, sys; sys.path.insert(0, sys.argv[1]); from copilot.sandbox.worker import isolate; "
+          "print(json.dumps(isolate({'cpu_s': 5, 'memory_mb': 256, 'max_open_files': 16, 'max_file_bytes': 0}, [])))")
+_PROBED: list[tuple[str, ...]] = []
+_WARNED: list[bool] = []
+
+
+class SandboxWarning(UserWarning):
+    """Generated code runs with only the policy layer and rlimits between it and the machine."""
+
+
+def probe() -> tuple[str, ...]:
+    """What a worker gets here: the report of ``isolate()`` in a throwaway worker (cached)."""
+    if not _PROBED:
+        import json
+        import subprocess
+        import tempfile
+        from pathlib import Path
+
+        from copilot.sandbox.runner import worker_environment
+
+        root = str(Path(__file__).resolve().parents[2])
+        with tempfile.TemporaryDirectory(prefix="copilot-sandbox-probe-") as workdir:
+            proc = subprocess.run([sys.executable, "-I", "-S", "-B", "-c", _PROBE, root], cwd=workdir,
+                                  env=worker_environment(), capture_output=True, text=True, timeout=60,
+                                  stdin=subprocess.DEVNULL)
+        try:
+            _PROBED.append(tuple(json.loads(proc.stdout)))
+        except ValueError:
+            _PROBED.append((f"the probe worker failed: {(proc.stderr.strip().splitlines() or ['?'])[-1]}",))
+    return _PROBED[0]
+
+
+def check_setting(setting: str) -> None:
+    """Apply the ``sandbox`` setting before generated code runs: ``strict`` refuses to run it when
+    the kernel layers are missing; ``warn`` (the default) says so once, loudly, and runs it."""
+    from copilot.errors import ConfigError, CopilotError
+
+    if setting not in SETTINGS:
+        raise ConfigError(f"setting sandbox={setting!r} must be one of {', '.join(SETTINGS)}")
+    strong, why = strong_layers(probe())
+    if strong:
+        return
+    if setting == "strict":
+        raise CopilotError(f"sandbox = \"strict\": refusing to run generated code here: {why} "
+                           "(`copilot doctor` shows what this machine refuses)")
+    if not _WARNED:
+        _WARNED.append(True)
+        import warnings
+
+        warnings.warn(f"SANDBOX WEAK: {why}; generated code runs anyway (set sandbox = \"strict\" to refuse, "
+                      "`copilot doctor` for details)", SandboxWarning, stacklevel=2)
