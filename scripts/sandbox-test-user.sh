@@ -7,11 +7,11 @@
 # Usage: scripts/sandbox-test-user.sh [PYTHON]   (default .venv/bin/python)
 set -euo pipefail
 user=copilot-sandbox
-python=${1:-.venv/bin/python}
 if [ "$(id -u)" -ne 0 ]; then
   echo "sandbox tests: not root, so they run as uid $(id -u) only (no user to create)"
   exit 0
 fi
+python=$(realpath -s "${1:-.venv/bin/python}")  # absolute, but still the venv's (not its target)
 id -u "$user" >/dev/null 2>&1 ||
   useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "$user"
 command -v setfacl >/dev/null || { echo "sandbox tests: setfacl missing (Debian package acl)" >&2; exit 1; }
