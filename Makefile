@@ -28,4 +28,6 @@ lint: install
 	$(BIN)/ruff check .
 
 test: lint
+	# as root: the unprivileged user tests/sandbox/test_modes.py runs the hostile programs as
+	bash scripts/sandbox-test-user.sh $(BIN)/python
 	$(BIN)/python -m pytest

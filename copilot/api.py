@@ -22,6 +22,7 @@ from copilot.planner.records import Answer
 from copilot.planner.retrieval import Retriever, load_examples
 from copilot.planner.signature import infer_signature
 from copilot.planner.store import ProgramStore
+from copilot.sandbox.layers import check_setting as check_sandbox_setting
 from copilot.sandbox.records import Limits
 from copilot.tools import Runtime, load_toolset
 from copilot.tools.backends import registered_backends
@@ -70,6 +71,7 @@ class Copilot:
     def planner(self) -> Planner:
         with self._lock:  # benchmark worker threads share one Copilot
             if self._planner is None:
+                check_sandbox_setting(self.settings.sandbox)
                 self._planner = Planner(self.llm, self.toolset, self.runtime, self._prompts, self.cache,
                                         max_repairs=self.settings.max_repairs, limits=self._limits)
             return self._planner

@@ -139,10 +139,12 @@ def tools_run(toolset: str | None, name: str, audio: tuple[str, ...], args: tupl
 def _add_feature_groups() -> None:
     """Command groups that live beside their feature's code."""
     from copilot.analyser.cli import toolset
+    from copilot.doctor import doctor
     from copilot.suites.cli import bench
 
     main.add_command(toolset)
     main.add_command(bench)
+    main.add_command(doctor)
 
 
 _add_feature_groups()

@@ -42,6 +42,9 @@ class Settings:
     # locally, unless downloads are allowed.
     allow_downloads: bool = False
     disk_cache: bool = True
+    # "strict": refuse to run generated code where the kernel sandbox layers are unavailable;
+    # "warn": say so once and run it with what is there (docs/sandbox.md).
+    sandbox: str = "warn"
 
 
 # Settings that are tables of strings, and the environment prefix that fills each.

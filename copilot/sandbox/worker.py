@@ -2,9 +2,9 @@
 
 The host starts it as ``python -I -S -B -c BOOTSTRAP <root> <fd_in> <fd_out>`` with a scrubbed
 environment, stdin on /dev/null and a throwaway working directory. It reads the start message and the
-compiled program, then, before running any program code, applies the OS boundary: a network namespace
-(where the kernel allows it), resource limits and, when started as root, a chroot into the empty
-working directory and a switch to ``nobody``.
+compiled program, then, before running any program code, applies the OS boundary: resource limits and
+the kernel layers of ``layers.py`` (namespaces, an empty root, no privileges, Landlock, seccomp), each
+where the kernel allows it.
 Tool calls go to the host as JSON frames; the program's ``print`` output goes to stdout, which the
 host reads and caps. Stdlib only, so a worker starts in tens of milliseconds.
 """
@@ -17,6 +17,7 @@ import os
 import resource
 import sys
 
+from copilot.sandbox import layers
 from copilot.sandbox.namespace import PROGRAM_FILENAME, ToolError, build_namespace, encode_json
 from copilot.sandbox.protocol import read_frame, write_frame
 
@@ -27,21 +28,18 @@ if TYPE_CHECKING:
 
 BOOTSTRAP = "import sys; sys.path.insert(0, sys.argv[1]); from copilot.sandbox.worker import main; main()"
 MAX_START_BYTES = 64 << 20
-NOBODY = 65534
-_CLONE_NEWUSER = 0x10000000
-_CLONE_NEWNET = 0x40000000
-_PR_SET_PDEATHSIG = 1
-_PR_SET_NO_NEW_PRIVS = 38
-_SIGKILL = 9
 _MAX_MESSAGE = 4_000
 
 
 def isolate(limits: dict[str, Any], preload: list[str]) -> list[str]:
     """Apply the OS boundary to this process; return what was applied and what the OS refused.
 
-    ``preload`` names the allow-listed modules the program imports: they load before the chroot.
+    ``preload`` names the allow-listed modules the program imports: they load before the root
+    becomes empty. The order matters: namespaces first (they need the privileges the later steps
+    drop), the seccomp filter last (it refuses the calls the earlier steps make).
     """
-    report = [_unshare_network()]
+    report = layers.unshare_namespaces()
+    seccomp = layers.seccomp_filter()
     cpu = max(1, int(-(-limits["cpu_s"] // 1)))
     for name, soft, hard in (
         ("RLIMIT_CORE", 0, 0),
@@ -58,62 +56,13 @@ def isolate(limits: dict[str, Any], preload: list[str]) -> list[str]:
             report.append(f"{name.lower()} refused ({exc})")
     for name in preload:
         __import__(name)
-    report.append(_chroot())
-    report.append(_drop_privileges())
-    report.append(_prctl(_PR_SET_NO_NEW_PRIVS, 1, "no_new_privs"))
-    report.append(_prctl(_PR_SET_PDEATHSIG, _SIGKILL, "parent_death_signal"))  # after setuid, which clears it
+    report.append(layers.empty_root(mount_namespace=layers.MOUNT_NAMESPACE in report))
+    report.append(layers.drop_privileges(user_namespace=layers.USER_NAMESPACE in report))
+    report.append(layers.no_new_privs())
+    report.append(layers.parent_death_signal())  # after setuid, which clears it
+    report.append(layers.landlock())
+    report.append(layers.load_seccomp(seccomp))
     return report
-
-
-def _libc() -> Any:
-    import ctypes  # only here: the program never sees this module
-
-    return ctypes.CDLL(None, use_errno=True), ctypes.get_errno
-
-
-def _unshare_network() -> str:
-    if not sys.platform.startswith("linux"):
-        return f"network not isolated (no namespaces on {sys.platform})"
-    libc, get_errno = _libc()
-    if libc.unshare(_CLONE_NEWNET) == 0:
-        return "network namespace"
-    first = os.strerror(get_errno())
-    if libc.unshare(_CLONE_NEWUSER | _CLONE_NEWNET) == 0:
-        return "user+network namespace"
-    return f"network not isolated (unshare refused: {first}; with a user namespace: {os.strerror(get_errno())})"
-
-
-def _chroot() -> str:
-    """Make the (empty, root-owned, 0700) working directory the root: no file is reachable any more."""
-    if not hasattr(os, "chroot"):
-        return "files visible (no chroot here)"
-    try:
-        os.chroot(".")
-        os.chdir("/")
-    except OSError as exc:
-        return f"files visible (chroot refused: {exc.strerror})"
-    return "chroot to an empty directory"
-
-
-def _drop_privileges() -> str:
-    if os.geteuid() != 0:
-        return f"uid={os.geteuid()} (not root: kept)"
-    try:
-        os.setgroups([])
-        os.setgid(NOBODY)
-        os.setuid(NOBODY)
-    except OSError as exc:
-        return f"still root (setuid refused: {exc.strerror})"
-    return f"uid={NOBODY} (root dropped)"
-
-
-def _prctl(option: int, value: int, name: str) -> str:
-    if not sys.platform.startswith("linux"):
-        return f"{name} not available"
-    libc, get_errno = _libc()
-    if libc.prctl(option, value, 0, 0, 0) != 0:
-        return f"{name} refused ({os.strerror(get_errno())})"
-    return name
 
 
 class Worker:

@@ -14,8 +14,8 @@ import click
 
 from copilot.errors import CopilotError
 from copilot.pools import TaskRecord, load_pool
-from copilot.suites.dynamic_superb import PHASE1_POOL, instance_items, select_tasks
-from copilot.suites.items import BenchDataError
+from copilot.suites.dynamic_superb import PHASE1_POOL, load_instance, select_tasks
+from copilot.suites.items import BenchDataError, MissingInstanceError
 from copilot.suites.runner import Answerer, latest_records, read_predictions, run_items
 from copilot.suites.sakura import HOPS, sakura_items
 from copilot.suites.scoring import OptionJudge
@@ -47,7 +47,9 @@ def _quiet_datasets() -> None:
 
 def _common(func):
     options = [
-        click.option("--limit", type=click.IntRange(min=1), help="At most N items per task (per track and hop)."),
+        click.option("--limit", type=click.IntRange(min=1), help="At most N items per task (per track and hop). "
+                     "Dynamic-SUPERB: a seeded sample (the same on every run) spread evenly over the labels, "
+                     "not the first N rows, which many sources sort by label."),
         click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
                      help="Items answered in parallel (threads sharing one Copilot)."),
         click.option("--judge", is_flag=True, help="Ask the LLM which option an answer means when the "
@@ -106,19 +108,29 @@ def dynamic_superb(tasks: str, data: str, out: Path, pool: str, limit: int | Non
 
 def _run_instances(copilot: Answerer, selected: list[TaskRecord], data: str, predictions: Path, *, limit: int | None,
                    workers: int, reuse_programs: bool, progress: bool) -> None:
-    """Run each selected instance in turn; one that cannot be loaded is reported and skipped."""
-    unavailable = []
+    """Open every selected instance, report what cannot run (in one line each) before anything
+    runs, then run the rest in turn."""
+    ready, missing = [], []
     for record in selected:
         try:
-            total, items = instance_items(record, data, limit)
+            instance = load_instance(record, data, limit)
+        except MissingInstanceError:
+            missing.append(record.task)
+            continue
         except BenchDataError as exc:
-            unavailable.append(record.task)
             click.echo(f"skipping {record.task}: {exc}", err=True)
             continue
-        run_items(copilot, items, predictions, workers=workers, total=total, desc=record.task,
-                  reuse_programs=reuse_programs, progress=progress)
-    if len(unavailable) == len(selected):
+        if instance.data_errors:
+            click.echo(instance.describe_errors(), err=True)
+        ready.append(instance)
+    if missing:
+        shown = ", ".join(missing[:3]) + (f" and {len(missing) - 3} more" if len(missing) > 3 else "")
+        click.echo(f"skipping {len(missing)} of {len(selected)} instances not in {data}: {shown}", err=True)
+    if not ready:
         raise BenchDataError(f"no instance could be loaded from {data}")
+    for instance in ready:
+        run_items(copilot, instance.items, predictions, workers=workers, total=instance.total, desc=instance.task,
+                  reuse_programs=reuse_programs, progress=progress)
 
 
 @bench.command("sakura")

@@ -8,23 +8,35 @@ that merely holds a transcript is never handed to the planner for a task that do
 Local copies are folders ``<DIR>/<task>/`` in any of three layouts: a ``save_to_disk`` folder,
 parquet files (as on the hub, ``data/test-*.parquet``), or an ``audiofolder`` with
 ``metadata.jsonl``/``metadata.csv`` (``file_name``, ``audio2_file_name``, ...).
+
+Data from the wild is messy. A problem with a whole instance (no folder, an unknown layout, a
+metadata file ``datasets`` cannot read) is a :class:`BenchDataError` for that instance only; a
+problem with one row (its audio file is missing, its label is not in the task's label map) makes
+the row a *data error*: it is left out of the items and listed in :attr:`Instance.data_errors`,
+so it is reported before the run and never scored as a wrong answer.
 """
 
 from __future__ import annotations
 
 import difflib
+import os
+import random
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from copilot.options import extract_options, option_letters
 from copilot.pools import TaskRecord, load_pool
-from copilot.suites.items import AudioRef, BenchDataError, BenchItem
+from copilot.suites.items import AudioRef, BenchDataError, BenchItem, MissingInstanceError
 
 PHASE1_POOL = "dynamic_superb_phase1"
-# Columns that may carry the text input, most specific first.
-TEXT_COLUMNS = ("text", "word", "transcription", "sentence")
+# Columns that may carry the text input, most specific first: a term-detection row can hold both
+# the word to find and the transcript.
+TEXT_COLUMNS = ("word", "text", "sentence", "transcription")
 _METADATA_FILES = ("metadata.jsonl", "metadata.csv")
+SAMPLE_SEED = 0  # --limit samples are the same on every run, so a rerun resumes the same items
+_SHOWN_ERRORS = 3
 
 
 def select_tasks(names: str, pool: str | Path = PHASE1_POOL) -> list[TaskRecord]:
@@ -42,25 +54,19 @@ def select_tasks(names: str, pool: str | Path = PHASE1_POOL) -> list[TaskRecord]
     return [by_name[n] for n in dict.fromkeys(wanted)]
 
 
-def open_instance(record: TaskRecord, data: str | Path, streaming: bool = False):
-    """The instance's test split with audio left encoded.
-
-    ``streaming`` (hub only) reads rows as they are needed instead of downloading the whole
-    instance first: what ``--limit`` wants, since some instances hold thousands of recordings.
-    """
+def open_instance(record: TaskRecord, data: str | Path):
+    """The instance's test split with audio left encoded."""
     import datasets
 
     if str(data) == "hf":
         repo = record.extra.get("hf_dataset") or f"DynamicSuperb/{record.task}"
         try:
-            split = datasets.load_dataset(repo, split="test", streaming=streaming)
+            split = datasets.load_dataset(repo, split="test")
         except Exception as exc:  # the hub client raises many unrelated types for "cannot get it"
             raise BenchDataError(
                 f"{record.task}: cannot load {repo} from the hub ({type(exc).__name__}: {exc}); "
                 "offline, give a local copy with --data DIR"
             ) from exc
-        if split.features is None:
-            raise BenchDataError(f"{repo}: the hub copy declares no columns; download it and use --data DIR")
     else:
         split = _open_local(Path(data) / record.task)
     audio_columns = [n for n, f in split.features.items() if isinstance(f, datasets.Audio)]
@@ -73,18 +79,41 @@ def _open_local(folder: Path):
     import datasets
 
     if not folder.is_dir():
-        raise BenchDataError(f"{folder}: no such instance folder (expected <DIR>/<task>/ holding a "
+        raise MissingInstanceError(f"{folder}: no such instance folder (expected <DIR>/<task>/ holding a "
                              "save_to_disk copy, parquet files or an audiofolder with metadata)")
-    if (folder / "dataset_dict.json").is_file() or (folder / "state.json").is_file():
-        return _test_split(datasets.load_from_disk(str(folder)), folder)
-    parquet = sorted(folder.rglob("*.parquet"))
-    if parquet:
-        test = [p for p in parquet if "test" in p.relative_to(folder).as_posix()] or parquet
-        return datasets.load_dataset("parquet", data_files={"test": [str(p) for p in test]}, split="test")
-    if any(next(folder.rglob(name), None) for name in _METADATA_FILES):
-        return _test_split(datasets.load_dataset("audiofolder", data_dir=str(folder)), folder)
+    try:
+        if (folder / "dataset_dict.json").is_file() or (folder / "state.json").is_file():
+            return _test_split(datasets.load_from_disk(str(folder)), folder)
+        parquet = sorted(folder.rglob("*.parquet"))
+        if parquet:
+            test = [p for p in parquet if "test" in p.relative_to(folder).as_posix()] or parquet
+            return datasets.load_dataset("parquet", data_files={"test": [str(p) for p in test]}, split="test")
+        metadata = [p for name in _METADATA_FILES for p in folder.rglob(name)]
+        if metadata:
+            _check_metadata(metadata)
+            return _test_split(datasets.load_dataset("audiofolder", data_dir=str(folder)), folder)
+    except BenchDataError:
+        raise
+    except Exception as exc:  # datasets and pyarrow raise ValueError, OSError, ArrowInvalid, ... on bad files
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        raise BenchDataError(f"{folder}: the instance cannot be read ({type(exc).__name__}: {first[:300]})") from exc
     raise BenchDataError(f"{folder}: not a save_to_disk folder, and holds no parquet files and no "
                          f"audiofolder {' or '.join(_METADATA_FILES)}")
+
+
+def _check_metadata(files: list[Path]) -> None:
+    """The audiofolder mistakes ``datasets`` reports only as a bare ValueError, named plainly."""
+    for folder in {p.parent for p in files}:
+        present = [name for name in _METADATA_FILES if (folder / name).is_file()]
+        if len(present) > 1:
+            raise BenchDataError(f"{folder}: holds both {' and '.join(present)}; keep one")
+    for path in files:
+        with path.open(encoding="utf-8", errors="replace") as fh:
+            head = fh.readline()
+        columns = re.findall(r'"([^"]+)"\s*:', head) if path.suffix == ".jsonl" else head.strip().split(",")
+        if head.strip() and not any(c.strip() == "file_name" or c.strip().endswith("_file_name") for c in columns):
+            raise BenchDataError(f"{path}: no file_name column (each row must name its audio file); "
+                                 f"it has {sorted(c.strip() for c in columns)}")
 
 
 def _test_split(obj, where: Path):
@@ -137,6 +166,7 @@ def row_item(record: TaskRecord, row: dict, index: int, audio_columns: list[str]
              ) -> BenchItem:
     """One dataset row as a :class:`BenchItem` (options from the row's instruction, else the pool)."""
     instruction = str(row["instruction"])
+    label = str(row["label"])
     refs = []
     for name in audio_columns:
         cell = row.get(name) or {}
@@ -145,7 +175,7 @@ def row_item(record: TaskRecord, row: dict, index: int, audio_columns: list[str]
         task=record.task,
         item_id=str(index),
         instruction=instruction,
-        label=str(row["label"]),
+        label=record.extra.get("label_map", {}).get(label, label),
         audio=tuple(refs),
         text=None if text_column is None else str(row[text_column]),
         options=tuple(extract_options(instruction) or record.labels),
@@ -156,23 +186,80 @@ def row_item(record: TaskRecord, row: dict, index: int, audio_columns: list[str]
     )
 
 
-def instance_items(record: TaskRecord, data: str | Path, limit: int | None = None,
-                   ) -> tuple[int, Iterator[BenchItem]]:
-    """The number of items and a lazy iterator over them (the first ``limit`` rows when given).
+@dataclass
+class Instance:
+    """One instance ready to run: the items (lazy), their number, and the rows left out as data errors."""
 
-    From the hub with a limit the rows are streamed, and the count is the limit (an upper bound).
-    """
-    stream = str(data) == "hf" and limit is not None
-    split = open_instance(record, data, streaming=stream)
+    task: str
+    total: int
+    items: Iterator[BenchItem]
+    data_errors: list[str] = field(default_factory=list)
+
+    def describe_errors(self) -> str:
+        """One line: how many rows are data errors, and the first few."""
+        shown = "; ".join(self.data_errors[:_SHOWN_ERRORS])
+        more = f"; and {len(self.data_errors) - _SHOWN_ERRORS} more" if len(self.data_errors) > _SHOWN_ERRORS else ""
+        return f"{self.task}: {len(self.data_errors)} row(s) left out as data errors ({shown}{more})"
+
+
+def load_instance(record: TaskRecord, data: str | Path, limit: int | None = None) -> Instance:
+    """Open an instance, set its bad rows apart, and (with ``limit``) draw a seeded sample of the
+    good rows stratified over their labels. Item ids are row numbers, stable across runs."""
+    split = open_instance(record, data)
     audio_columns, text_column = column_plan(record, dict(split.features))
-    if stream:
-        split, total = split.take(limit), limit
-    else:
-        total = len(split) if limit is None else min(limit, len(split))
-        split = split.select(range(total))
+    labels = [str(label) for label in split["label"]]
+    errors = dict(_row_problems(record, split, audio_columns, labels))
+    good = [i for i in range(len(split)) if i not in errors]
+    chosen = good if limit is None or limit >= len(good) else \
+        [good[i] for i in stratified_sample([labels[i] for i in good], limit)]
 
     def rows() -> Iterator[BenchItem]:
-        for index, row in enumerate(split):
+        for index, row in zip(chosen, split.select(chosen)):
             yield row_item(record, row, index, audio_columns, text_column)
 
-    return total, rows()
+    return Instance(record.task, len(chosen), rows(), [f"row {i}: {why}" for i, why in sorted(errors.items())])
+
+
+def instance_items(record: TaskRecord, data: str | Path, limit: int | None = None,
+                   ) -> tuple[int, Iterator[BenchItem]]:
+    """``(total, items)`` of :func:`load_instance`, for callers that need no data errors."""
+    instance = load_instance(record, data, limit)
+    return instance.total, instance.items
+
+
+def _row_problems(record: TaskRecord, split, audio_columns: list[str], labels: list[str],
+                  ) -> Iterator[tuple[int, str]]:
+    """Rows that cannot be asked or scored: an audio file that is not there, a label off the map."""
+    label_map = record.extra.get("label_map")
+    for index, cells in enumerate(split.select_columns(audio_columns)):
+        for name in audio_columns:
+            cell = cells.get(name) or {}
+            if not cell.get("bytes") and not (cell.get("path") and os.path.isfile(cell["path"])):
+                yield index, (f"{name} file {Path(cell['path']).name} not found" if cell.get("path")
+                              else f"empty {name} cell")
+                break
+        else:
+            if label_map and labels[index] not in label_map:
+                yield index, f"label {labels[index]!r} is not in the task's label map {sorted(label_map)}"
+
+
+def stratified_sample(labels: Sequence[str], n: int, seed: int = SAMPLE_SEED) -> list[int]:
+    """Indices of ``n`` rows spread over the labels as evenly as the labels allow, in row order.
+
+    Each label's rows are shuffled with ``seed``; then the labels, in a seeded order, take turns
+    giving one row until ``n`` are chosen. Sources sorted by label thus still give every label.
+    """
+    rng = random.Random(seed)
+    by_label: dict[str, list[int]] = {}
+    for index, label in enumerate(labels):
+        by_label.setdefault(label, []).append(index)
+    queues = [by_label[label] for label in sorted(by_label)]
+    for queue in queues:
+        rng.shuffle(queue)
+    rng.shuffle(queues)
+    chosen: list[int] = []
+    while len(chosen) < n and any(queues):
+        for queue in queues:
+            if queue and len(chosen) < n:
+                chosen.append(queue.pop())
+    return sorted(chosen)

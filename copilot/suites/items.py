@@ -21,6 +21,10 @@ class BenchDataError(CopilotError):
     """A benchmark instance is missing, in an unknown layout, or lacks a column it needs."""
 
 
+class MissingInstanceError(BenchDataError):
+    """The local copy has no folder for this instance (a partial copy: summarised, not one line each)."""
+
+
 @dataclass(frozen=True)
 class AudioRef:
     """Encoded audio from a dataset row (``bytes``) or a file on disk (``path``)."""

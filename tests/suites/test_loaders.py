@@ -2,16 +2,31 @@
 
 from __future__ import annotations
 
+import collections
 import json
+import shutil
+from importlib.metadata import version
+from pathlib import Path
 
 import datasets
 import pytest
+from click.testing import CliRunner
 
 from copilot.errors import NotAudioError
 from copilot.pools import load_pool
-from copilot.suites.dynamic_superb import column_plan, instance_items, open_instance, select_tasks
-from copilot.suites.items import AudioRef, BenchDataError
+from copilot.suites import cli
+from copilot.suites.dynamic_superb import (
+    column_plan,
+    instance_items,
+    load_instance,
+    open_instance,
+    select_tasks,
+    stratified_sample,
+)
+from copilot.suites.items import AudioRef, BenchDataError, MissingInstanceError
 from copilot.testing import bench_fixtures as fixtures
+
+from .fakes import FakeCopilot
 
 POOL = {r.task: r for r in load_pool("dynamic_superb_phase1")}
 
@@ -58,9 +73,25 @@ def test_inputs_follow_the_pool(instances):
     assert "The answer could be major or minor" in chords[0].instruction
 
 
-def test_limit_takes_the_first_rows(instances):
-    total, items = _items(instances["parquet"], "SpeechDetection_LJSpeech", limit=2)
-    assert total == 2 and [i.item_id for i in items] == ["0", "1"]
+def test_limit_is_a_seeded_sample_over_the_labels(tmp_path):
+    """A source sorted by label (all "yes" rows first) still gives both labels under --limit."""
+    record = POOL["SpeechDetection_LJSpeech"]
+    rows = sorted(fixtures.RECIPES[record.task](6), key=lambda r: r.label != "yes")
+    fixtures.write_instance(record, rows, tmp_path / record.task, "parquet")
+    total, items = _items(tmp_path, record.task, limit=2)
+    assert total == 2 and sorted(i.label for i in items) == ["no", "yes"]
+    assert [i.item_id for i in items] == [i.item_id for i in _items(tmp_path, record.task, limit=2)[1]]
+    by_id = {i.item_id: i.label for i in _items(tmp_path, record.task)[1]}
+    assert all(by_id[i.item_id] == i.label for i in items)  # ids are row numbers of the whole instance
+
+
+def test_stratified_sample_spreads_and_repeats():
+    labels = ["a"] * 6 + ["b"] * 3 + ["c"]
+    picked = stratified_sample(labels, 5)
+    assert picked == sorted(picked) == stratified_sample(labels, 5)
+    assert sorted(collections.Counter(labels[i] for i in picked).values()) == [1, 2, 2]
+    assert stratified_sample(labels, 20) == list(range(10))
+    assert stratified_sample(labels, 5, seed=1) != picked or stratified_sample(labels, 5, seed=2) != picked
 
 
 def test_a_transcript_column_is_not_given_to_a_task_without_text_input(tmp_path):
@@ -91,6 +122,9 @@ def test_column_plan_names_what_is_missing():
     audio, text = datasets.Audio(), datasets.Value("string")
     stm = POOL["SpeechTextMatching_LJSpeech"]
     assert column_plan(stm, {"audio": audio, "instruction": text, "label": text, "word": text}) == (["audio"], "word")
+    term = POOL["SpokenTermDetection_LJSpeech"]  # a transcript beside the word: the word is the input
+    assert column_plan(term, {"audio": audio, "instruction": text, "label": text, "text": text, "word": text}) == \
+        (["audio"], "word")
     with pytest.raises(BenchDataError, match="text input"):
         column_plan(stm, {"audio": audio, "instruction": text, "label": text})
     sv = POOL["SpeakerVerification_VCTK"]
@@ -112,7 +146,7 @@ def test_select_tasks():
 
 def test_local_folder_errors(tmp_path):
     record = POOL["SpeechDetection_LJSpeech"]
-    with pytest.raises(BenchDataError, match="no such instance folder"):
+    with pytest.raises(MissingInstanceError, match="no such instance folder"):
         open_instance(record, tmp_path)
     (tmp_path / record.task).mkdir()
     (tmp_path / record.task / "notes.txt").write_text("nothing here")
@@ -133,25 +167,23 @@ def test_split_choice(tmp_path):
         open_instance(record, tmp_path / "b")
 
 
-def test_hub_instances_load_whole_or_streamed(monkeypatch, instances):
-    """``--data hf``: the pool's repo id is loaded; with a limit, rows are streamed, not downloaded."""
+def test_hub_instances_are_loaded_whole_and_sampled(monkeypatch, instances):
+    """``--data hf``: the pool's repo id is loaded; a limit samples it like a local copy."""
     task = "SpeakerVerification_VCTK"
     files = [str(p) for p in (instances["parquet"] / task).rglob("*.parquet")]
+    local_total, local = _items(instances["parquet"], task, limit=3)
     real = datasets.load_dataset
     asked = []
 
-    def hub(repo, split, streaming=False):
-        asked.append((repo, split, streaming))
-        return real("parquet", data_files={"test": files}, split=split, streaming=streaming)
+    def hub(repo, split):
+        asked.append((repo, split))
+        return real("parquet", data_files={"test": files}, split=split)
 
     monkeypatch.setattr(datasets, "load_dataset", hub)
-    total, items = instance_items(POOL[task], "hf", limit=3)
-    streamed = list(items)
-    total_all, all_items = instance_items(POOL[task], "hf")
-    assert asked == [(f"DynamicSuperb/{task}", "test", True), (f"DynamicSuperb/{task}", "test", False)]
-    assert total == len(streamed) == 3 and total_all == 4
-    assert [[a.sha256 for a in i.load_audio()] for i in streamed] == \
-        [[a.sha256 for a in i.load_audio()] for i in list(all_items)[:3]]
+    total, items = _items("hf", task, limit=3)
+    assert asked == [(f"DynamicSuperb/{task}", "test")]
+    assert total == local_total == 3
+    assert [[a.sha256 for a in i.load_audio()] for i in items] == [[a.sha256 for a in i.load_audio()] for i in local]
 
 
 def test_hub_unreachable_is_a_clear_error(monkeypatch):
@@ -171,3 +203,91 @@ def test_audiofolder_metadata_lists_both_audio_files(instances):
     meta = instances["audiofolder"] / "SpeakerVerification_VCTK" / "test" / "metadata.jsonl"
     first = json.loads(meta.read_text().splitlines()[0])
     assert {"file_name", "audio2_file_name", "instruction", "label"} <= set(first)
+
+
+# -- data from the wild ----------------------------------------------------------------------------
+
+def _audiofolder(instances, tmp_path, task="SpeechDetection_LJSpeech"):
+    """A private copy of the audiofolder fixture, to break."""
+    shutil.copytree(instances["audiofolder"] / task, tmp_path / task)
+    meta = tmp_path / task / "test" / "metadata.jsonl"
+    return meta, [json.loads(line) for line in meta.read_text().splitlines()]
+
+
+def _write(meta, rows):
+    meta.write_text("".join(json.dumps(r) + "\n" for r in rows))
+
+
+def test_metadata_without_file_name_is_one_clear_instance_error(instances, tmp_path):
+    meta, rows = _audiofolder(instances, tmp_path)
+    _write(meta, [{("name" if k == "file_name" else k): v for k, v in r.items()} for r in rows])
+    with pytest.raises(BenchDataError, match=r"metadata.jsonl: no file_name column \(each row must name"):
+        load_instance(POOL["SpeechDetection_LJSpeech"], tmp_path)
+
+
+def test_two_metadata_files_in_one_folder_is_one_clear_instance_error(instances, tmp_path):
+    meta, rows = _audiofolder(instances, tmp_path)
+    (meta.parent / "metadata.csv").write_text("file_name,instruction,label\n" +
+                                             "".join(f"{r['file_name']},q,{r['label']}\n" for r in rows))
+    with pytest.raises(BenchDataError, match="holds both metadata.jsonl and metadata.csv; keep one"):
+        load_instance(POOL["SpeechDetection_LJSpeech"], tmp_path)
+
+
+def test_an_unreadable_file_is_an_instance_error_not_a_traceback(tmp_path):
+    record = POOL["SpeechDetection_LJSpeech"]
+    (tmp_path / record.task / "data").mkdir(parents=True)
+    (tmp_path / record.task / "data" / "test-00000.parquet").write_bytes(b"PAR1 but not really parquet")
+    with pytest.raises(BenchDataError, match=r"the instance cannot be read \(\w+"):
+        load_instance(record, tmp_path)
+
+
+def test_a_row_naming_a_missing_audio_file_is_a_data_error(instances, tmp_path):
+    meta, rows = _audiofolder(instances, tmp_path)
+    rows[1]["file_name"] = "gone.wav"
+    _write(meta, rows)
+    instance = load_instance(POOL["SpeechDetection_LJSpeech"], tmp_path)
+    items = list(instance.items)
+    assert instance.total == len(items) == 3 and [i.item_id for i in items] == ["0", "2", "3"]
+    assert instance.data_errors == ["row 1: audio file gone.wav not found"]
+    assert instance.describe_errors() == ("SpeechDetection_LJSpeech: 1 row(s) left out as data errors "
+                                          "(row 1: audio file gone.wav not found)")
+    assert all(item.load_audio() for item in items)
+
+
+def test_language_identification_has_a_label_map_and_options(tmp_path):
+    record = POOL["LanguageIdentification_VoxForge"]
+    assert record.labels and set(record.labels) == set(record.extra["label_map"].values()) == \
+        {"German", "English", "Spanish", "French", "Italian", "Russian"}
+    speech = fixtures.RECIPES["SpeechDetection_LJSpeech"](6)[0].audio
+    rows = [fixtures.Row(speech, raw) for raw in ("0", "1", "5", "7")]
+    fixtures.write_instance(record, rows, tmp_path / record.task, "parquet")
+    instance = load_instance(record, tmp_path)
+    items = list(instance.items)
+    assert [i.label for i in items] == ["German", "English", "Russian"]
+    assert all(i.options == record.labels for i in items)  # the instructions list none
+    assert instance.data_errors == ["row 3: label '7' is not in the task's label map ['0', '1', '2', '3', '4', '5']"]
+
+
+def test_all_tasks_against_a_partial_copy_is_summarised(instances, tmp_path, monkeypatch):
+    monkeypatch.setattr(cli, "make_copilot", FakeCopilot)
+    root = tmp_path / "partial"
+    shutil.copytree(instances["parquet"] / "SpeechDetection_LJSpeech", root / "SpeechDetection_LJSpeech")
+    meta, rows = _audiofolder(instances, root, "NoiseDetection_LJSpeech_MUSAN-Gaussian")
+    rows[0]["file_name"] = "gone.wav"
+    _write(meta, rows)
+    result = CliRunner().invoke(cli.bench, ["dynamic-superb", "--data", str(root), "--out", str(tmp_path / "out"),
+                                            "--no-progress"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    data_line = "NoiseDetection_LJSpeech_MUSAN-Gaussian: 1 row(s) left out as data errors (row 0: audio file gone.wav"
+    assert sum(line.startswith(data_line) for line in lines) == 1
+    assert sum(line.startswith(f"skipping 53 of 55 instances not in {root}: ") for line in lines) == 1
+    assert not any("no such instance folder" in line for line in lines)
+    assert lines.index(next(x for x in lines if x.startswith(data_line))) < \
+        lines.index(next(x for x in lines if x.startswith("|")))  # reported before the results
+
+
+def test_the_tested_datasets_version_is_the_pinned_one():
+    pins = [line.strip() for line in (Path(__file__).parents[2] / "pyproject.toml").read_text().splitlines()
+            if line.strip().startswith('"datasets')]
+    assert len(pins) == 1 and pins[0].startswith(f'"datasets=={version("datasets")}",')
