@@ -140,9 +140,11 @@ def _add_feature_groups() -> None:
     """Command groups that live beside their feature's code."""
     from copilot.analyser.cli import toolset
     from copilot.suites.cli import bench
+    from copilot.ui.cli import ui
 
     main.add_command(toolset)
     main.add_command(bench)
+    main.add_command(ui)
 
 
 _add_feature_groups()

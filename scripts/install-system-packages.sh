@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Debian packages the project needs: audio decoding (ffmpeg, libsndfile), test and example audio
 # (espeak-ng, flite, sox, pocketsphinx-testdata, sound-theme-freedesktop) and a C/C++ toolchain
-# (llama-cpp-python is built from source by pip). Installs only what is missing.
+# (llama-cpp-python is built from source by pip), and for the browser tests of the web app and the
+# benchmark report only: chromium and its driver (selenium drives them; no browser is downloaded).
+# Installs only what is missing.
 set -euo pipefail
 packages=(ffmpeg libsndfile1 espeak-ng flite sox libsox-fmt-all pocketsphinx-testdata
-          sound-theme-freedesktop build-essential cmake python3-venv)
+          sound-theme-freedesktop build-essential cmake python3-venv
+          chromium chromium-driver)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

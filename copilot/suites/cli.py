@@ -14,6 +14,7 @@ import click
 
 from copilot.suites.dynamic_superb import PHASE1_POOL, instance_items, select_tasks
 from copilot.suites.items import BenchDataError
+from copilot.suites.report import report
 from copilot.suites.runner import Answerer, latest_records, read_predictions, run_items
 from copilot.suites.sakura import HOPS, sakura_items
 from copilot.suites.scoring import OptionJudge
@@ -71,6 +72,9 @@ def _finish(report: Report, out: Path) -> None:
 @click.group("bench")
 def bench() -> None:
     """Run benchmarks (Dynamic-SUPERB Phase 1, SAKURA) and compare with published results."""
+
+
+bench.add_command(report)
 
 
 @bench.command("dynamic-superb")
