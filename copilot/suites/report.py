@@ -60,8 +60,8 @@ def _legend(names: Sequence[str], colours: Sequence[str]) -> str:
                                           for n, c in zip(names, colours)) + "</p>"
 
 
-def bar_chart(rows: Sequence[tuple[str, Sequence[float | None]]], series: Sequence[str], top: float = 100.0,
-              unit: str = "%") -> str:
+def bar_chart(rows: Sequence[tuple[str, Sequence[float | None]]], series: Sequence[str],
+              colours: Sequence[str] = SERIES_COLOURS, top: float = 100.0, unit: str = "%") -> str:
     """Horizontal grouped bars: one group per row label, one bar per series (missing values left out)."""
     label_w, plot_w, bar_h, gap = 260, 620, 9, 8
     group_h = bar_h * len(series) + gap
@@ -81,10 +81,10 @@ def bar_chart(rows: Sequence[tuple[str, Sequence[float | None]]], series: Sequen
             w = max(plot_w * min(value, top) / top, 1)
             y = y0 + j * bar_h
             parts.append(f'<rect x="{label_w}" y="{y}" width="{w:.1f}" height="{bar_h - 1}" '
-                         f'fill="{SERIES_COLOURS[j % len(SERIES_COLOURS)]}"><title>{_e(series[j])}: {value:.1f}'
+                         f'fill="{colours[j % len(colours)]}"><title>{_e(series[j])}: {value:.1f}'
                          f'</title></rect><text x="{label_w + w + 3:.1f}" y="{y + bar_h - 1}">{value:.1f}</text>')
     parts.append("</svg>")
-    return _legend(series, SERIES_COLOURS) + "".join(parts)
+    return _legend(series, colours) + "".join(parts)
 
 
 def stacked_chart(rows: Sequence[tuple[str, Mapping[str, int]]], colours: Mapping[str, str]) -> str:
@@ -274,7 +274,8 @@ def _dynamic_superb(records: list[Mapping[str, Any]], pool: str) -> tuple[str, l
     body = ("<h2>Accuracy per dimension</h2><p class='muted'>Ours: macro mean over the tasks run. Speech-Copilot: "
             "its paper's figure over all the dimension's instances; other columns: averaged over the same tasks "
             "as ours.</p>" + bar_chart(dim_rows, ["Ours", "Speech-Copilot (paper)", *columns])
-            + "<h2>Accuracy per task</h2>" + bar_chart(task_rows, ["Ours", *columns]) + table
+            + "<h2>Accuracy per task</h2>"
+            + bar_chart(task_rows, ["Ours", *columns], SERIES_COLOURS[:1] + SERIES_COLOURS[2:]) + table
             + "<h2>Published averages over all 55 instances</h2>"
             + bar_chart(sorted(((k, [v]) for k, v in published["average"].items()), key=lambda kv: -kv[1][0]),
                         ["accuracy"]) + f"<p class='muted'>Source: {_e(published['source'])}.</p>")
