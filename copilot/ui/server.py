@@ -137,6 +137,10 @@ class UIState:
             self._copilot = copilot
         return self._copilot
 
+    @property
+    def loaded(self) -> bool:
+        return self._copilot is not None
+
     def warm_up(self) -> None:
         """Load the Copilot in the background so the first question waits less."""
         def load() -> None:
@@ -270,7 +274,8 @@ def create_app(make_copilot: Callable[[], Any], *, max_audio_seconds: float, max
 
     @app.get("/api/info")
     async def info() -> dict[str, Any]:
-        return {"max_audio_seconds": state.max_audio_seconds, "max_upload_bytes": state.max_upload_bytes}
+        return {"max_audio_seconds": state.max_audio_seconds, "max_upload_bytes": state.max_upload_bytes,
+                "models_loaded": state.loaded}
 
     @app.post("/api/audio")
     async def audio(request: Request, name: str = "upload") -> dict[str, Any]:

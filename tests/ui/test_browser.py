@@ -6,6 +6,8 @@ tools); the server, planner, sandbox, tools and page are the real ones.
 
 from __future__ import annotations
 
+import re
+import time
 from pathlib import Path
 
 from selenium.webdriver.common.by import By
@@ -68,7 +70,7 @@ def test_a_question_shows_answer_program_tool_calls_and_what_the_tools_found(ser
         assert console_errors(driver) == []
 
 
-def test_a_non_audio_upload_shows_the_cli_one_line_error(serve, tmp_path):
+def test_a_non_audio_upload_shows_the_cli_one_line_error_and_recording_works_after(serve, tmp_path):
     served = serve([])
     notes = tmp_path / "notes.txt"
     notes.write_text("meeting notes, not a recording\n" * 20)
@@ -88,3 +90,15 @@ def test_a_non_audio_upload_shows_the_cli_one_line_error(serve, tmp_path):
         _upload(driver, 0, RECORDING)
         WebDriverWait(driver, 30).until(visible.text_to_be_present_in_element((By.ID, "status0"), "phone_call.flac:"))
         assert not driver.find_element(By.ID, "error").is_displayed()
+        # Recording from the (synthetic) microphone: the browser's webm goes through the same decoding.
+        record = driver.find_element(By.CSS_SELECTOR, "button.record[data-slot='1']")
+        record.click()
+        WebDriverWait(driver, 10).until(visible.text_to_be_present_in_element(
+            (By.CSS_SELECTOR, "button.record[data-slot='1']"), "Stop"))
+        time.sleep(1.5)
+        record.click()
+        shown = WebDriverWait(driver, 30).until(lambda d: re.fullmatch(
+            r"microphone\.\w+: ([\d.]+) s", d.find_element(By.ID, "status1").text) or d.find_element(By.ID, "error").text)
+        assert isinstance(shown, re.Match), shown
+        assert 0.8 < float(shown.group(1)) < 5.0
+        assert len(driver.find_elements(By.CSS_SELECTOR, "#pictures canvas")) == 2
