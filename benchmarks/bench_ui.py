@@ -67,23 +67,21 @@ def main() -> None:
                 if server.poll() is not None:
                     sys.exit("copilot ui exited before serving the page")
                 time.sleep(0.05)
-        served = time.perf_counter() - started
+        print(f"page served after        {time.perf_counter() - started:6.2f} s (process start to first 200)", flush=True)
         while not _get(base + "/api/info")["models_loaded"]:
             time.sleep(0.1)
-        loaded = time.perf_counter() - started
-        first, view = _ask(base, args.audio, args.question)
-        again, view2 = _ask(base, args.audio, args.question)
+        print(f"models loaded after      {time.perf_counter() - started:6.2f} s (background warm-up: Copilot "
+              "and LLM)", flush=True)
+        for name in ("first question", "same question again"):
+            seconds, view = _ask(base, args.audio, args.question)
+            result = view["result"] or {}
+            print(f"{name:<24} {seconds:6.2f} s wall (upload, plan, run); answer {result.get('answer')!r}, "
+                  f"error {view['error']!r}", flush=True)
+            print("  split: " + ", ".join(f"{k} {v:.2f}" for k, v in result.get("timings", {}).items())
+                  + f"; LLM calls {result.get('tokens', {}).get('llm_calls')}", flush=True)
     finally:
         server.terminate()
         server.wait(timeout=30)
-    result = view["result"] or {}
-    print(f"page served after        {served:6.2f} s (process start to first 200)")
-    print(f"models loaded after      {loaded:6.2f} s (background warm-up: Copilot and LLM)")
-    print(f"first question           {first:6.2f} s wall (upload, plan, run); answer {result.get('answer')!r}, "
-          f"error {view['error']!r}")
-    timings = result.get("timings", {})
-    print("  split: " + ", ".join(f"{k} {v:.2f}" for k, v in timings.items()))
-    print(f"same question again      {again:6.2f} s wall; answer {(view2['result'] or {}).get('answer')!r}")
 
 
 if __name__ == "__main__":

@@ -64,7 +64,7 @@ class Upload:
 
 @dataclass
 class Job:
-    stage: str = "waiting for the previous question"
+    stage: str
     started: float = field(default_factory=time.monotonic)
     finished: float | None = None
     result: dict[str, Any] | None = None
@@ -198,7 +198,9 @@ class UIState:
             if missing:
                 raise UserError("that recording is no longer on the server; upload it again")
             recordings = [self.uploads[a].audio for a in question.audio]
-            job_id, job = secrets.token_hex(8), Job()
+            waiting = "waiting for the previous question" if self.loaded else \
+                "waiting for the models to finish loading (first start only)"
+            job_id, job = secrets.token_hex(8), Job(stage=waiting)
             self.jobs[job_id] = job
             while len(self.jobs) > KEEP_JOBS:
                 self.jobs.popitem(last=False)
