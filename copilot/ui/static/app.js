@@ -219,9 +219,11 @@ function drawCanvas(canvas, picture) {
   ctx.fillStyle = "#9ec5ff";
   const {min, max} = picture.envelope;
   const step = width / min.length;
+  const peak = Math.max(...max.map(Math.abs), ...min.map(Math.abs), 1e-6);  // quiet recordings fill the strip too
+  const scale = (0.9 * wave) / (2 * peak);
   for (let i = 0; i < min.length; i++) {
-    const top = wave / 2 - (max[i] * wave) / 2;
-    const bottom = wave / 2 - (min[i] * wave) / 2;
+    const top = wave / 2 - max[i] * scale;
+    const bottom = wave / 2 - min[i] * scale;
     ctx.fillRect(i * step, top, Math.max(step, 1), Math.max(bottom - top, 1));
   }
 }
