@@ -35,5 +35,8 @@ def ui(host: str, port: int, max_upload_mb: float, max_seconds: float | None, no
 
     app = create_app(make_copilot, max_audio_seconds=settings.max_audio_seconds,
                      max_upload_bytes=int(max_upload_mb * 1e6), warm_up=not no_warm_up)
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        click.echo(f"warning: listening on {host} without authentication: anyone who reaches this port can run "
+                   "questions here (docs/ui.md: put a reverse proxy with log-in in front instead)", err=True)
     click.echo(f"speech-copilot UI on http://{host}:{port}/ (Ctrl+C stops it)", err=True)
     uvicorn.run(app, host=host, port=port, log_level="warning")
