@@ -1,7 +1,7 @@
 """``copilot bench report RUN_DIR``: one self-contained HTML page that shows a benchmark run.
 
 Built from the run's ``predictions.jsonl`` and the same scoring as ``summary.md`` (deterministic
-option matching; the LLM judge is not consulted here). Plots are inline SVG written here, so the
+option matching; the LLM judge is not consulted here). Plots are inline SVG (``plots.py``), so the
 file needs no network, no script and no plotting library to view, and it diffs as text. Program
 texts come from each record's ``program`` field when the runner wrote one, else from the Copilot's
 program cache (``<cache_dir>/programs``), matched by program id.
@@ -9,10 +9,8 @@ program cache (``<cache_dir>/programs``), matched by program id.
 
 from __future__ import annotations
 
-import html
 import json
 import re
-from bisect import bisect_right
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -23,11 +21,11 @@ import click
 
 from copilot.planner.cache import program_id
 from copilot.suites.items import BenchDataError
+from copilot.suites.plots import SERIES_COLOURS, bar_chart, esc, histogram, stacked_chart
 from copilot.suites.runner import latest_records, read_predictions
 from copilot.suites.scoring import choice_verdict
 from copilot.suites.tables import dynamic_superb_report, sakura_report
 
-SERIES_COLOURS = ["#2f6fdb", "#9aa5b1", "#e9a03b", "#2a9d8f", "#d1495b", "#8e5bd6", "#6c757d", "#b5651d"]
 OUTCOME_COLOURS = {"correct": "#2f8f5b", "wrong": "#d1495b", "unparseable": "#e9a03b", "error": "#6c757d"}
 _SAKURA_TASK = re.compile(r"^[^/]+/(single|multi)$")
 _CSS = """
@@ -42,98 +40,12 @@ td.n{text-align:right;font-variant-numeric:tabular-nums}pre{background:#f3f5f8;p
 """
 
 
-def _e(value: object) -> str:
-    return html.escape(str(value))
-
-
 def _fmt(value: float | None, digits: int = 1) -> str:
     return "–" if value is None else f"{value:.{digits}f}"
 
 
 def _anchor(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_-]+", "-", text)
-
-
-# -- inline SVG plots ------------------------------------------------------------------------------
-def _legend(names: Sequence[str], colours: Sequence[str]) -> str:
-    return '<p class="legend">' + "".join(f'<span><i style="background:{c}"></i>{_e(n)}</span>'
-                                          for n, c in zip(names, colours)) + "</p>"
-
-
-def bar_chart(rows: Sequence[tuple[str, Sequence[float | None]]], series: Sequence[str],
-              colours: Sequence[str] = SERIES_COLOURS, top: float = 100.0, unit: str = "%") -> str:
-    """Horizontal grouped bars: one group per row label, one bar per series (missing values left out)."""
-    label_w, plot_w, bar_h, gap = 260, 620, 9, 8
-    group_h = bar_h * len(series) + gap
-    height = group_h * len(rows) + 24
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{label_w + plot_w + 60}" height="{height}" '
-             f'role="img">']
-    for k in range(5):
-        x = label_w + plot_w * k / 4
-        parts.append(f'<line x1="{x}" y1="0" x2="{x}" y2="{height - 18}" stroke="#e3e7ed"/>'
-                     f'<text x="{x}" y="{height - 5}" text-anchor="middle">{top * k / 4:g}{unit}</text>')
-    for i, (label, values) in enumerate(rows):
-        y0 = i * group_h
-        parts.append(f'<text x="{label_w - 6}" y="{y0 + group_h / 2}" text-anchor="end">{_e(label[:42])}</text>')
-        for j, value in enumerate(values):
-            if value is None:
-                continue
-            w = max(plot_w * min(value, top) / top, 1)
-            y = y0 + j * bar_h
-            parts.append(f'<rect x="{label_w}" y="{y}" width="{w:.1f}" height="{bar_h - 1}" '
-                         f'fill="{colours[j % len(colours)]}"><title>{_e(series[j])}: {value:.1f}'
-                         f'</title></rect><text x="{label_w + w + 3:.1f}" y="{y + bar_h - 1}">{value:.1f}</text>')
-    parts.append("</svg>")
-    return _legend(series, colours) + "".join(parts)
-
-
-def stacked_chart(rows: Sequence[tuple[str, Mapping[str, int]]], colours: Mapping[str, str]) -> str:
-    """Horizontal 100 % bars: the share of each part per row label."""
-    label_w, plot_w, bar_h = 260, 620, 16
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{label_w + plot_w + 10}" '
-             f'height="{bar_h * len(rows) + 4}" role="img">']
-    for i, (label, counts) in enumerate(rows):
-        total, x, y = sum(counts.values()) or 1, float(label_w), i * bar_h
-        parts.append(f'<text x="{label_w - 6}" y="{y + 12}" text-anchor="end">{_e(label[:42])}</text>')
-        for name, colour in colours.items():
-            w = plot_w * counts.get(name, 0) / total
-            if w > 0:
-                parts.append(f'<rect x="{x:.1f}" y="{y + 1}" width="{w:.1f}" height="{bar_h - 3}" fill="{colour}">'
-                             f'<title>{_e(name)}: {counts[name]} of {total}</title></rect>')
-            x += w
-    parts.append("</svg>")
-    return _legend(list(colours), list(colours.values())) + "".join(parts)
-
-
-def histogram(values: Sequence[float], unit: str, bins: int = 20, integer: bool = False) -> str:
-    """Counts of ``values`` in equal bins (one bin per whole number when ``integer``)."""
-    if not values:
-        return '<p class="muted">no values</p>'
-    low, high = min(values), max(values)
-    if integer:
-        edges = [low + k for k in range(int(high - low) + 2)]
-    else:
-        width = (high - low) / bins or 1.0
-        edges = [low + width * k for k in range(bins + 1)]
-    counts = [0] * (len(edges) - 1)
-    for v in values:
-        counts[min(bisect_right(edges, v) - 1, len(counts) - 1)] += 1
-    plot_w, plot_h, left = 560, 140, 40
-    bar_w = plot_w / len(counts)
-    peak = max(counts)
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{plot_w + left + 20}" height="{plot_h + 40}" role="img">',
-             f'<text x="{left - 4}" y="12" text-anchor="end">{peak}</text>',
-             f'<text x="{left - 4}" y="{plot_h}" text-anchor="end">0</text>']
-    for k, count in enumerate(counts):
-        h = plot_h * count / peak
-        parts.append(f'<rect x="{left + k * bar_w:.1f}" y="{plot_h - h + 4:.1f}" width="{max(bar_w - 1, 1):.1f}" '
-                     f'height="{h:.1f}" fill="#2f6fdb"><title>{edges[k]:g}–{edges[k + 1]:g} {unit}: {count}</title>'
-                     "</rect>")
-    for k in (0, len(counts)):
-        label = f"{edges[k]:.0f}" if integer else f"{edges[k]:.2f}"
-        parts.append(f'<text x="{left + k * bar_w:.1f}" y="{plot_h + 20}" text-anchor="middle">{label} {unit}</text>')
-    parts.append("</svg>")
-    return "".join(parts)
 
 
 # -- sections --------------------------------------------------------------------------------------
@@ -147,9 +59,9 @@ def _table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
             return f"<td>{value}</td>"
         if isinstance(value, (int, float)) or value is None:
             return f'<td class="n">{value if isinstance(value, int) else _fmt(value)}</td>'
-        return f"<td>{_e(value)}</td>"
+        return f"<td>{esc(value)}</td>"
 
-    head = "".join(f"<th>{_e(h)}</th>" for h in headers)
+    head = "".join(f"<th>{esc(h)}</th>" for h in headers)
     body = "".join("<tr>" + "".join(cell(c) for c in row) + "</tr>" for row in rows)
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
@@ -184,7 +96,7 @@ def confusion_matrix(records: Sequence[Mapping[str, Any]]) -> tuple[list[str], l
 def _matrix_html(task: str, records: Sequence[Mapping[str, Any]]) -> str:
     rows, columns, counts = confusion_matrix(records)
     peak = max(counts.values())
-    head = "".join(f"<th>{_e(c)}</th>" for c in columns)
+    head = "".join(f"<th>{esc(c)}</th>" for c in columns)
     body = []
     for gold in rows:
         cells = []
@@ -193,8 +105,8 @@ def _matrix_html(task: str, records: Sequence[Mapping[str, Any]]) -> str:
             shade = 0.85 * n / peak
             colour = "47,143,91" if column == gold else "209,73,91"
             cells.append(f'<td style="background:rgba({colour},{shade:.2f})">{n or ""}</td>')
-        body.append(f"<tr><th>{_e(gold)}</th>{''.join(cells)}</tr>")
-    return (f'<div><h3 id="confusion-{_anchor(task)}">{_e(task)}</h3><table class="matrix"><thead><tr>'
+        body.append(f"<tr><th>{esc(gold)}</th>{''.join(cells)}</tr>")
+    return (f'<div><h3 id="confusion-{_anchor(task)}">{esc(task)}</h3><table class="matrix"><thead><tr>'
             f'<th class="muted">gold \\ predicted</th>{head}</tr></thead><tbody>{"".join(body)}</tbody></table></div>')
 
 
@@ -218,7 +130,7 @@ def _programs_section(records: Sequence[Mapping[str, Any]], programs: Mapping[st
         by_task[record["task"]].append(record)
     out = []
     for task, rows in by_task.items():
-        out.append(f'<h3 id="programs-{_anchor(task)}">{_e(task)}</h3>')
+        out.append(f'<h3 id="programs-{_anchor(task)}">{esc(task)}</h3>')
         used = Counter(r.get("program_id") or "" for r in rows)
         for pid, n in used.most_common():
             mine = [r for r in rows if (r.get("program_id") or "") == pid]
@@ -226,10 +138,10 @@ def _programs_section(records: Sequence[Mapping[str, Any]], programs: Mapping[st
             right = sum(_outcome(r) == "correct" for r in mine)
             text = next((r["program"] for r in mine if isinstance(r.get("program"), str)), None) or programs.get(pid)
             title = f"program {pid}" if pid else "no program (failed before one was written)"
-            out.append(f'<p id="program-{_e(pid or "none")}"><b>{_e(title)}</b>: {n} items, ran without error on '
+            out.append(f'<p id="program-{esc(pid or "none")}"><b>{esc(title)}</b>: {n} items, ran without error on '
                        f'{100 * ran / n:.0f}%, correct on {100 * right / n:.0f}%</p>')
             if pid:
-                out.append(f"<pre>{_e(text)}</pre>" if text else
+                out.append(f"<pre>{esc(text)}</pre>" if text else
                            '<p class="muted">program text not in the records or the program cache</p>')
     return "".join(out)
 
@@ -278,7 +190,7 @@ def _dynamic_superb(records: list[Mapping[str, Any]], pool: str) -> tuple[str, l
             + bar_chart(task_rows, ["Ours", *columns], SERIES_COLOURS[:1] + SERIES_COLOURS[2:]) + table
             + "<h2>Published averages over all 55 instances</h2>"
             + bar_chart(sorted(((k, [v]) for k, v in published["average"].items()), key=lambda kv: -kv[1][0]),
-                        ["accuracy"]) + f"<p class='muted'>Source: {_e(published['source'])}.</p>")
+                        ["accuracy"]) + f"<p class='muted'>Source: {esc(published['source'])}.</p>")
     return body, [s["task"] for s in scores]
 
 
@@ -297,7 +209,7 @@ def _sakura(records: list[Mapping[str, Any]]) -> tuple[str, list[str]]:
     body = ("<h2>Per track</h2>" + bar_chart(track_rows, ["single-hop", "multi-hop"]) + table
             + "<h2>Per hop, beside the paper's models</h2><p class='muted'>Ours: mean over the tracks run; the "
             "paper's figures average all four tracks.</p>" + bar_chart(hop_rows, ["single-hop", "multi-hop"])
-            + f"<p class='muted'>Source: {_e(published['source'])}.</p>")
+            + f"<p class='muted'>Source: {esc(published['source'])}.</p>")
     return body, [s["task"] for s in data["tasks"]]
 
 
@@ -326,7 +238,7 @@ def build_report(run_dir: str | Path, pool: str | None = None, program_dirs: Ite
                       and any(r.get("options") for r in by_task[t])]
     overall = Counter(_outcome(r) for r in records)
     title = "SAKURA" if sakura else "Dynamic-SUPERB Phase 1"
-    summary = (f"{len(records)} items in {len(tasks)} tasks from <code>{_e(predictions)}</code>: "
+    summary = (f"{len(records)} items in {len(tasks)} tasks from <code>{esc(predictions)}</code>: "
                + ", ".join(f"{k} {100 * overall[k] / len(records):.1f}%" for k in OUTCOME_COLOURS)
                + ". Scored by deterministic option matching (the LLM judge is not consulted here).")
     page = [

@@ -95,3 +95,18 @@ def test_a_failed_program_shows_no_answer_and_why():
         assert "no_such_key" in view["error"] and "\n" not in view["error"].split("\n")[0]
         assert view["result"]["program"].startswith("def main(audio):")
         assert [c["name"] for c in view["result"]["tool_calls"]] == ["audio_properties"]
+
+
+def test_the_word_and_options_reach_the_program():
+    from copilot.api import Copilot
+
+    program = ('```python\ndef main(audio, word):\n'
+               '    return "yes" if word == "dashwood" and audio_properties(audio)["duration_s"] > 1 else "no"\n```')
+    llm = ScriptedLLM([program])
+    with client(lambda: Copilot(llm=llm, retrieval=False, disk_cache=False)) as http:
+        upload = http.post("/api/audio?name=reading.flac", content=RECORDING.read_bytes()).json()
+        job = http.post("/api/ask", json={"instruction": "Is this word said?", "audio": [upload["id"]],
+                                          "text": "dashwood", "options": ["yes", " no ", ""]}).json()["job"]
+        view = wait(http, job)
+        assert view["state"] == "done" and view["result"]["answer"] == "yes"
+        assert '"yes", "no"' in llm.calls[0][-1].content  # the options, trimmed, empty ones dropped
