@@ -221,7 +221,11 @@ def build_report(run_dir: str | Path, pool: str | None = None, program_dirs: Ite
     predictions = run / "predictions.jsonl"
     if not predictions.is_file():
         raise BenchDataError(f"{predictions}: no such file (give the --out folder of a bench run)")
-    records = latest_records(read_predictions(predictions))
+    raw = read_predictions(predictions)
+    for number, record in enumerate(raw, 1):
+        if not isinstance(record, dict) or not {"task", "id", "label"} <= record.keys():
+            raise BenchDataError(f"{predictions}: record {number} is not a prediction (it needs task, id and label)")
+    records = latest_records(raw)
     if not records:
         raise BenchDataError(f"{predictions}: no predictions yet")
     if program_dirs is None:

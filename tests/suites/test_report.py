@@ -143,6 +143,15 @@ def test_the_command_writes_the_page_and_a_bad_folder_gets_one_line(ds_run, tmp_
                                      "(give the --out folder of a bench run)"
 
 
+@pytest.mark.parametrize("line", ['[1, 2]', '{"task": "t"}'])
+def test_a_predictions_file_that_is_not_one_gets_one_line(tmp_path, line):
+    (tmp_path / "predictions.jsonl").write_text(line + "\n")
+    result = CliRunner().invoke(main, ["bench", "report", str(tmp_path)])
+    assert result.exit_code == 1
+    assert result.output == f"Error: {tmp_path / 'predictions.jsonl'}: record 1 is not a prediction (it needs task, " \
+                            "id and label)\n"
+
+
 def test_the_report_renders_in_chromium_without_console_errors(ds_run, tmp_path):
     run, programs = ds_run
     page = tmp_path / "report.html"
