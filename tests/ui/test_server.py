@@ -110,3 +110,37 @@ def test_the_word_and_options_reach_the_program():
         view = wait(http, job)
         assert view["state"] == "done" and view["result"]["answer"] == "yes"
         assert '"yes", "no"' in llm.calls[0][-1].content  # the options, trimmed, empty ones dropped
+
+
+def test_progress_names_the_step_a_question_is_in():
+    import threading
+    from types import SimpleNamespace
+
+    loading, planning = threading.Event(), threading.Event()
+
+    class SlowCopilot:
+        llm = None
+
+        def ask(self, instruction, audio, text=None, options=None):
+            planning.wait(10)
+            return SimpleNamespace(to_dict=lambda: {"ok": True, "answer": "fine", "program": "", "tool_calls": []})
+
+    def make_copilot():
+        loading.wait(10)
+        return SlowCopilot()
+
+    def stage_becomes(http, job, words):
+        deadline = time.monotonic() + 10
+        while words not in (view := http.get(f"/api/jobs/{job}").json())["stage"]:
+            assert time.monotonic() < deadline, view
+            time.sleep(0.02)
+        return view
+
+    with client(make_copilot) as http:
+        upload = http.post("/api/audio?name=reading.flac", content=RECORDING.read_bytes()).json()
+        job = http.post("/api/ask", json={"instruction": "Is it fine?", "audio": [upload["id"]]}).json()["job"]
+        assert stage_becomes(http, job, "loading the Copilot")["state"] == "running"
+        loading.set()
+        assert stage_becomes(http, job, "planning the program")["state"] == "running"
+        planning.set()
+        assert wait(http, job)["result"]["answer"] == "fine"
