@@ -163,3 +163,4 @@ def test_the_report_renders_in_chromium_without_console_errors(ds_run, tmp_path)
         assert driver.find_element("css selector", "svg").size["width"] > 500
         screenshot(driver, "report.png")
         assert console_errors(driver) == []
+        assert driver.execute_script("return performance.getEntriesByType('resource').length") == 0

@@ -68,6 +68,9 @@ def test_a_question_shows_answer_program_tool_calls_and_what_the_tools_found(ser
         assert driver.find_element(By.ID, "answer").text == str(len(expected))
         assert len(served.built) == 1 and len(served.llm.calls) == 1
         assert console_errors(driver) == []
+        # Everything the page loaded came from this server: no CDN, font or analytics request.
+        loaded = driver.execute_script("return performance.getEntriesByType('resource').map(e => e.name)")
+        assert loaded and all(url.startswith(served.url) for url in loaded), loaded
 
 
 def test_a_non_audio_upload_shows_the_cli_one_line_error_and_recording_works_after(serve, tmp_path):
