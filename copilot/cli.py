@@ -141,10 +141,15 @@ def _add_feature_groups() -> None:
     from copilot.analyser.cli import toolset
     from copilot.doctor import doctor
     from copilot.suites.cli import bench
+    from copilot.ui.cli import ui
 
     main.add_command(toolset)
     main.add_command(bench)
+<<<<<<< HEAD
     main.add_command(doctor)
+=======
+    main.add_command(ui)
+>>>>>>> webui
 
 
 _add_feature_groups()

@@ -16,6 +16,7 @@ from copilot.errors import CopilotError
 from copilot.pools import TaskRecord, load_pool
 from copilot.suites.dynamic_superb import PHASE1_POOL, load_instance, select_tasks
 from copilot.suites.items import BenchDataError, MissingInstanceError
+from copilot.suites.report import report
 from copilot.suites.runner import Answerer, latest_records, read_predictions, run_items
 from copilot.suites.sakura import HOPS, sakura_items
 from copilot.suites.scoring import OptionJudge
@@ -73,6 +74,9 @@ def _finish(report: Report, out: Path) -> None:
 @click.group("bench")
 def bench() -> None:
     """Run benchmarks (Dynamic-SUPERB Phase 1, SAKURA) and compare with published results."""
+
+
+bench.add_command(report)
 
 
 @bench.command("dynamic-superb")
