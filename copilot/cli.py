@@ -145,11 +145,8 @@ def _add_feature_groups() -> None:
 
     main.add_command(toolset)
     main.add_command(bench)
-<<<<<<< HEAD
     main.add_command(doctor)
-=======
     main.add_command(ui)
->>>>>>> webui
 
 
 _add_feature_groups()
