@@ -95,6 +95,7 @@ class Planner:
         if last.failure is None and stored is None:
             self.store.put(key, last.program, task=task, signature=signature.key(), toolset=self.toolset.version,
                            llm=self.llm.name)
+            self._record_use(key, context, last, mapped, options)  # the input it was validated on
         return self._answer(mapped, last, "planned", None, context, trace, started, loads_before)
 
     # -- the repair loop ----------------------------------------------------------------------

@@ -1,0 +1,125 @@
+"""Never an invented answer, never a poisoned store: the cases seen in use, with scripted replies.
+
+The programs run for real in the sandbox over the real tools; only the LLM's replies are scripted.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from copilot.api import Copilot
+from copilot.config import Settings
+from copilot.errors import ConfigError, ErrorKind, SetupError
+from copilot.sandbox.records import Limits
+from copilot.testing import corpus
+from copilot.testing.llm import ScriptedLLM
+
+SPEECH = corpus.librivox()[0].path  # 7.1 s
+SHORT = corpus.cards()[0].path  # 1.1 s
+LONG_QUESTION = "Is this recording longer than three seconds? The answer could be yes or no."
+GOOD = "def main(audio, options, question):\n    return audio_properties(audio)['duration_s'] > 3"
+
+
+def fence(code: str) -> str:
+    return f"```python\n{code}\n```"
+
+
+def make(replies, tmp_path, **settings) -> tuple[Copilot, ScriptedLLM]:
+    llm = ScriptedLLM([fence(r) if r.startswith("def ") else r for r in replies])
+    cp = Copilot(llm=llm, settings=Settings(cache_dir=tmp_path, **{"max_repairs": 3, **settings}),
+                 limits=Limits(wall_s=10, cpu_s=5))
+    return cp, llm
+
+
+@pytest.fixture(scope="module")
+def tone(tmp_path_factory):
+    path = tmp_path_factory.mktemp("tone") / "tone.wav"
+    t = np.arange(3 * 16_000) / 16_000
+    sf.write(path, 0.3 * np.sin(2 * np.pi * 440 * t), 16_000)
+    return path
+
+
+def test_a_tone_has_nothing_to_say_and_an_invented_answer_is_refused(tmp_path, tone):
+    raw = "def main(audio, question):\n    return transcribe(audio)['text']"
+    invented = "def main(audio, question):\n    return 'Hello, world!'"
+    honest = ("def main(audio, question):\n    text = transcribe(audio)['text'].strip()\n"
+              "    return text if text else 'no speech'")
+    cp, llm = make([raw, invented, honest], tmp_path)
+    ans = cp.ask("What does the speaker say?", audio=[tone])
+    kinds = [a.failure for a in ans.trace.attempts]
+    assert kinds == [ErrorKind.BAD_ANSWER, ErrorKind.UNGROUNDED, None]
+    assert 'return "no speech"' in llm.calls[1][-1].content  # the empty answer's feedback says how to abstain
+    assert "calls no tool" in llm.calls[2][-1].content
+    assert ans.answer == "no speech" and ans.caveats and "could not tell" in ans.caveats[0]
+    # Only the honest program is stored: the same question on real speech now transcribes it.
+    speech = cp.ask("What does the speaker say?", audio=[SPEECH])
+    assert speech.source == "cache" and "dashwood" in speech.answer.lower() and len(llm.calls) == 3
+
+
+def test_a_literal_returned_from_an_except_around_a_tool_is_refused(tmp_path):
+    masked = ("def main(audio, options, question):\n    try:\n        return audio_properties(audio)['duration_s'] > 3\n"
+              "    except Exception:\n        return 'Unknown error occurred'")
+    cp, llm = make([masked, GOOD], tmp_path)
+    ans = cp.ask(LONG_QUESTION, audio=[SPEECH])
+    assert ans.trace.attempts[0].failure is ErrorKind.UNGROUNDED and ans.trace.attempts[0].run is None
+    assert "except" in llm.calls[1][-1].content and ans.answer == "yes"
+
+
+def test_a_condition_on_the_options_only_is_a_constant_answer(tmp_path):
+    options_only = ("def main(audio, options, question):\n    props = audio_properties(audio)\n"
+                    "    return options[0] if 'yes' in options else options[1]")
+    cp, llm = make([options_only, GOOD], tmp_path)
+    ans = cp.ask(LONG_QUESTION, audio=[SHORT])
+    assert ans.trace.attempts[0].failure is ErrorKind.CONSTANT_ANSWER and ans.answer == "no"
+
+
+def test_a_variable_shadowing_a_tool_is_named_before_anything_runs(tmp_path):
+    shadow = ("def main(audio, options, question):\n    audio_properties = audio_properties(audio)\n"
+              "    return audio_properties['duration_s'] > 3")
+    cp, llm = make([shadow, GOOD], tmp_path)
+    ans = cp.ask(LONG_QUESTION, audio=[SPEECH])
+    first = ans.trace.attempts[0]
+    assert first.failure is ErrorKind.UNGROUNDED and first.run is None
+    assert "`audio_properties` has the same name as the tool" in llm.calls[1][-1].content and ans.ok
+
+
+def test_an_identical_resubmission_is_not_run_again_and_the_planner_escalates(tmp_path):
+    broken = "def main(audio, options, question):\n    return audio_properties(audio)['length'] > 3"
+    cp, llm = make([broken, broken + "  # same again", broken, GOOD], tmp_path)
+    ans = cp.ask(LONG_QUESTION, audio=[SPEECH])
+    kinds = [a.failure for a in ans.trace.attempts]
+    assert kinds == [ErrorKind.RUNTIME, ErrorKind.REPEATED, ErrorKind.REPEATED, None] and ans.answer == "yes"
+    assert [a.run is not None for a in ans.trace.attempts] == [True, False, False, True]
+    assert "same program as before" in llm.calls[2][-1].content
+    assert [c.temperature for c in ans.trace.llm_calls][1:] == [0.5, 0.9, 0.9]
+    assert "fresh plan" in ans.trace.attempts[3].note
+    assert len(llm.calls[3]) == 2  # the fresh plan starts from the first prompt, not the long conversation
+
+
+def test_an_unknown_backend_name_is_a_config_error_at_start(tmp_path):
+    with pytest.raises(ConfigError, match="not a backend of asr"):
+        Copilot(llm=ScriptedLLM([]), settings=Settings(cache_dir=tmp_path, backends={"asr": "whisper-large-v9"}))
+
+
+def test_a_backend_that_cannot_run_goes_to_the_user_not_to_the_repair_loop(tmp_path):
+    # whisper-hub is a real backend; offline, without its weights cached, it cannot load here.
+    program = "def main(audio, question):\n    return transcribe(audio)['text']"
+    cp, llm = make([program], tmp_path, backends={"asr": "whisper-hub"})
+    with pytest.raises(SetupError, match="transcribe cannot run here"):
+        cp.ask("What does the speaker say?", audio=[SPEECH])
+    assert len(llm.calls) == 1 and cp.cache.entries() == []
+
+
+def test_a_stored_program_that_ignores_its_tools_is_flagged_and_planned_anew(tmp_path):
+    parrot = ("def main(audio, question):\n    words = transcribe(audio)['words']\n"
+              "    return 'the quick brown fox' if len(words) >= 0 else 'nothing'")
+    honest = "def main(audio, question):\n    return transcribe(audio)['text']"
+    cp, llm = make([parrot, honest], tmp_path)
+    first = cp.ask("What does the speaker say?", audio=[SPEECH])
+    second = cp.ask("What does the speaker say?", audio=[SHORT])  # same answer, different tool results
+    entry = cp.cache.entries()[0]
+    assert first.answer == second.answer == "the quick brown fox" and entry["flagged"]
+    third = cp.ask("What does the speaker say?", audio=[SHORT])
+    assert third.source == "planned" and third.answer != "the quick brown fox" and len(llm.calls) == 2
