@@ -1,0 +1,61 @@
+"""The embedded model's kept prompt prefix: built and saved once, loaded by a later process, never
+trusted when damaged, and keyed by what changes it. Runs the real llama.cpp model on a small prefix.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from copilot import assets
+from copilot.config import Settings, load_settings
+from copilot.llm.base import Message
+from copilot.llm.local import LocalLLM
+
+pytestmark = pytest.mark.llm
+
+SYSTEM = Message("system", "You answer with one word.")
+FRUIT = Message("user", "Fruits in this basket: apple, banana, cherry, date, elderberry, fig, grape. " * 8)
+
+
+@pytest.fixture()
+def settings(tmp_path) -> Settings:
+    # The joined weights come from the usual cache; the prefix states go to a fresh folder.
+    (tmp_path / "assets").mkdir()
+    weights = assets.ensure(assets.QWEN_CODER_1_5B, load_settings().cache_dir)
+    (tmp_path / "assets" / weights.name).symlink_to(weights)
+    (tmp_path / "assets" / (weights.name + ".sha256")).symlink_to(weights.with_name(weights.name + ".sha256"))
+    return Settings(cache_dir=tmp_path, llm_threads=2)
+
+
+def ask(llm: LocalLLM, prefix: Message):
+    return llm.complete([SYSTEM, Message("user", prefix.content + "\nWhich fruit is listed first?")], max_tokens=6)
+
+
+def test_prefix_state_is_saved_loaded_and_rebuilt_when_damaged(settings):
+    first = LocalLLM(settings, progress=False)
+    first.keep_prefix([SYSTEM, FRUIT])
+    state = first.prefix_state_path(first._prefix[1])
+    assert state.is_file() and state.with_suffix(".sha256").is_file()
+    assert "apple" in ask(first, FRUIT).text.lower()
+
+    later = LocalLLM(settings, progress=False)  # another process: loads the state instead of prefilling
+    later.keep_prefix([SYSTEM, FRUIT])
+    reply = ask(later, FRUIT)
+    prefix_tokens = len(later._prefix[1])
+    assert reply.cached_tokens >= prefix_tokens and reply.prompt_tokens - reply.cached_tokens < 20
+    assert "apple" in reply.text.lower()
+
+    with open(state, "r+b") as fh:  # damage it: the checksum no longer matches, so it is rebuilt
+        fh.seek(state.stat().st_size // 2)
+        fh.write(b"\x00" * 64)
+    damaged = LocalLLM(settings, progress=False)
+    damaged.keep_prefix([SYSTEM, FRUIT])
+    assert "apple" in ask(damaged, FRUIT).text.lower()
+    assert state.with_suffix(".sha256").read_text().strip() == assets.sha256_of(state)
+
+    other = Message("user", FRUIT.content.replace("apple", "apricot"))
+    damaged.keep_prefix([SYSTEM, other])  # a changed prefix gets its own file
+    assert len(list(state.parent.glob("*.state"))) == 2
+    tokens = later._prefix[1]
+    later._model_identity = "another model file"  # and so does another model
+    assert later.prefix_state_path(tokens) != state
