@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Debian packages the project needs: audio decoding (ffmpeg, libsndfile), test and example audio
-# (espeak-ng, flite, sox, pocketsphinx-testdata, sound-theme-freedesktop) and a C/C++ toolchain
+# (espeak-ng, flite, sox, pocketsphinx-testdata, sound-theme-freedesktop; real animal and household
+# sounds from tuxpaint-stamps-default and gcompris-qt-data) and a C/C++ toolchain
 # (llama-cpp-python is built from source by pip). Installs only what is missing.
 set -euo pipefail
 packages=(ffmpeg libsndfile1 espeak-ng flite sox libsox-fmt-all pocketsphinx-testdata
-          sound-theme-freedesktop build-essential cmake python3-venv)
+          sound-theme-freedesktop tuxpaint-stamps-default gcompris-qt-data build-essential cmake
+          python3-venv)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
