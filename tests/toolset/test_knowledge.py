@@ -28,7 +28,7 @@ def test_choose_passes_facts_and_returns_one_of_the_options():
 
 def test_choose_is_a_tool_of_the_speech_toolset():
     tool = load_toolset("speech")["choose"]
-    assert 'choose(question, options, facts={"speaker gender": gender})["label"]' in tool.stub()
+    assert 'options, facts={"speaker gender": gender})["label"]' in tool.stub()
     assert [p.name for p in tool.params] == ["question", "options", "facts"]
 
 

@@ -28,13 +28,14 @@ def choose(question: str, options: list[str], facts: str | dict | None = None) -
         facts: What the tools found, as text or a dict such as {"speaker gender": "male"}.
 
     Returns:
-        {"label": str, "scores": {option: float}, "method": "logprobs" | "generation" |
-        "single option"}: "label"
-        is one of the options exactly as written; "scores" are probabilities summing to 1.
+        {"label": str, "scores": {option: float}, "method": str}: "label" is one of the options
+        exactly as written; "scores" are probabilities summing to 1; "method" is "logprobs",
+        "generation" (a server without logprobs) or "single option".
 
     Example:
         >>> gender = speaker_gender(audio)["label"]
-        >>> answer = choose(question, options, facts={"speaker gender": gender})["label"]
+        >>> options = ["soprano", "bass"]
+        >>> answer = choose("Which vocal range suits this speaker?", options, facts={"speaker gender": gender})["label"]
     """
     options = [str(o) for o in options]
     if not options or len(set(options)) > len(LETTERS):
