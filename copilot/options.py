@@ -17,7 +17,7 @@ _COULD_BE = re.compile(
     r"\s*[:\-]?\s*(.+?)(?:\.\s|\.$|$|\n)",
     re.I,
 )
-_NUMBER_WORDS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+NUMBER_WORDS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
                  "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen",
                  "eighteen", "nineteen", "twenty"]
 _PUNCT = str.maketrans({c: " " for c in string.punctuation if c not in "'"})
@@ -26,7 +26,7 @@ _PUNCT = str.maketrans({c: " " for c in string.punctuation if c not in "'"})
 def normalise(text: str) -> str:
     """Lower case, punctuation and underscores to spaces, digits to number words, spaces folded."""
     words = str(text).lower().replace("_", " ").translate(_PUNCT).split()
-    return " ".join(_NUMBER_WORDS[int(w)] if w.isdecimal() and int(w) <= 20 else w for w in words)
+    return " ".join(NUMBER_WORDS[int(w)] if w.isdecimal() and int(w) <= 20 else w for w in words)
 
 
 def _listed(match: re.Match[str]) -> list[str]:

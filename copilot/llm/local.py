@@ -56,6 +56,7 @@ class LocalLLM:
         self._progress = progress
         self._llama = None
         self._lock = threading.Lock()  # one llama context: calls are serialised
+        self._formatter = None  # the chat template, for score_options
         self.load_seconds = 0.0  # joining the weights (first run only) and loading them
         self.prefix_seconds = 0.0  # loading (or, the first time, computing) the kept prefix's state
         self._prefix: tuple[str, list[int]] | None = None
@@ -185,3 +186,52 @@ class LocalLLM:
             cached_tokens=cached,
             prefill_seconds=(first or end) - start,
         )
+
+    def score_options(self, messages: Sequence[Message], letters: Sequence[str]) -> Completion:
+        """Log-probability of each answer letter as the first token of the reply; nothing generated.
+
+        The prompt is the chat template's rendering of ``messages``, evaluated after the longest
+        prefix already in the KV cache; the last position's logits give the letters' scores
+        ("A" and " A" both count for A).
+        """
+        import llama_cpp
+        import numpy as np
+
+        with self._lock:
+            llama = self._load()
+            start = time.perf_counter()
+            tokens = self._chat_tokens(llama, messages)
+            cached = 0
+            for a, b in zip(llama.input_ids[: llama.n_tokens], tokens[:-1]):
+                if a != b:
+                    break
+                cached += 1
+            llama.n_tokens = cached  # eval() drops the KV cache from here on
+            try:
+                llama.eval(tokens[cached:])
+            except (ValueError, RuntimeError) as exc:
+                raise LLMError(f"embedded LLM: {exc}") from exc
+            logits = np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(llama.ctx, -1),
+                                           shape=(llama.n_vocab(),)).astype(np.float64)
+            logprobs = logits - (logits.max() + np.log(np.exp(logits - logits.max()).sum()))
+            scores = {}
+            for letter in letters:
+                ids = {t[0] for t in (llama.tokenize(v.encode(), add_bos=False) for v in (letter, " " + letter))
+                       if len(t) == 1}
+                scores[letter] = float(np.logaddexp.reduce([logprobs[i] for i in ids])) if ids else -np.inf
+        return Completion(text=max(scores, key=scores.get), model=self.name, prompt_tokens=len(tokens),
+                          seconds=time.perf_counter() - start, cached_tokens=cached, letter_logprobs=scores)
+
+    def _chat_tokens(self, llama, messages: Sequence[Message]) -> list[int]:
+        """The prompt tokens create_chat_completion would evaluate: the GGUF's own chat template."""
+        if self._formatter is None:
+            from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+            def text(token: int) -> str:
+                return llama.detokenize([token], special=True).decode("utf-8", "replace") if token >= 0 else ""
+
+            self._formatter = Jinja2ChatFormatter(template=llama.metadata["tokenizer.chat_template"],
+                                                  eos_token=text(llama.token_eos()),
+                                                  bos_token=text(llama.token_bos()))
+        rendered = self._formatter(messages=[{"role": m.role, "content": m.content} for m in messages])
+        return llama.tokenize(rendered.prompt.encode("utf-8"), add_bos=not rendered.added_special, special=True)

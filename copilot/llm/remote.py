@@ -7,7 +7,9 @@ are retried with backoff here, once; the client's own retries are off so they ar
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
+import math
 import os
 import time
 from collections.abc import Sequence
@@ -19,6 +21,8 @@ from copilot.llm.base import Completion, Message
 from copilot.llm.retry import is_transient, with_retries
 
 DEFAULT_OPENAI_MODEL = "gpt-4o-mini"
+SCORE_REPLY_TOKENS = 8  # enough for "B" or "(b) cow" from a server that sends no logprobs
+TOP_LOGPROBS = 20  # the most the OpenAI API allows
 
 
 class OpenAILLM:
@@ -38,12 +42,31 @@ class OpenAILLM:
     def complete(self, messages: Sequence[Message], *, max_tokens: int = 512, temperature: float = 0.0,
                  stop: Sequence[str] = ()) -> Completion:
         start = time.perf_counter()
+        response = self._create(messages, max_tokens=max_tokens, temperature=temperature, stop=list(stop) or None)
+        return self._completion(response, start)
 
+    def score_options(self, messages: Sequence[Message], letters: Sequence[str]) -> Completion:
+        """Answer letters scored by the server's logprobs (``top_logprobs`` of the first token).
+
+        Servers that ignore the request for logprobs still reply with a short text, which is
+        returned for mapping (``letter_logprobs`` None); one that refuses it is asked again
+        without.
+        """
+        start = time.perf_counter()
+        try:
+            response = self._create(messages, max_tokens=SCORE_REPLY_TOKENS, temperature=0.0,
+                                    logprobs=True, top_logprobs=TOP_LOGPROBS)
+        except LLMError as exc:
+            if is_transient(exc.__cause__):
+                raise
+            response = self._create(messages, max_tokens=SCORE_REPLY_TOKENS, temperature=0.0)
+        completion = self._completion(response, start)
+        return dataclasses.replace(completion, letter_logprobs=_letter_logprobs(response, letters))
+
+    def _create(self, messages: Sequence[Message], **options: Any) -> Any:
         def call():
             return self._client.chat.completions.create(
-                model=self.name, messages=[{"role": m.role, "content": m.content} for m in messages],
-                max_tokens=max_tokens, temperature=temperature, stop=list(stop) or None,
-            )
+                model=self.name, messages=[{"role": m.role, "content": m.content} for m in messages], **options)
 
         try:
             response = with_retries(call, initial_wait=self._retry_wait)
@@ -52,6 +75,9 @@ class OpenAILLM:
             raise LLMError(f"LLM {self.name} failed ({kind}): {type(exc).__name__}: {exc}") from exc
         if not response.choices:
             raise LLMError(f"LLM {self.name} returned no choices")
+        return response
+
+    def _completion(self, response: Any, start: float) -> Completion:
         usage = response.usage
         details = getattr(usage, "prompt_tokens_details", None) if usage else None
         return Completion(
@@ -62,6 +88,29 @@ class OpenAILLM:
             seconds=time.perf_counter() - start,
             cached_tokens=getattr(details, "cached_tokens", 0) or 0,
         )
+
+
+def _letter_logprobs(response: Any, letters: Sequence[str]) -> dict[str, float] | None:
+    """Each letter's log-probability from the first non-blank reply token's alternatives.
+
+    Tokens count for a letter when they are that letter up to spaces, brackets and a full stop
+    ("B", " B", "(B"). A letter outside the alternatives gets just less than the least likely one
+    listed. None when the server sent no logprobs or no letter is among them.
+    """
+    content = getattr(getattr(response.choices[0], "logprobs", None), "content", None) or []
+    first = next((t for t in content if t.token.strip()), None)
+    if first is None or not first.top_logprobs:
+        return None
+    found: dict[str, float] = {}
+    for alt in first.top_logprobs:
+        letter = alt.token.strip(" \n(.)*").upper()
+        if letter in letters:
+            found[letter] = float(math.log(math.exp(found[letter]) + math.exp(alt.logprob))) \
+                if letter in found else float(alt.logprob)
+    if not found:
+        return None
+    floor = min(alt.logprob for alt in first.top_logprobs) - 1.0
+    return {letter: found.get(letter, floor) for letter in letters}
 
 
 class LangChainLLM:

@@ -15,7 +15,11 @@ from copilot.llm.remote import LangChainLLM, OpenAILLM
 
 
 class ChatServer:
-    """A chat-completions endpoint on 127.0.0.1 that answers from a script of (status, reply) pairs."""
+    """A chat-completions endpoint on 127.0.0.1 that answers from a script of (status, reply) pairs.
+
+    A script entry may add a third item, the choice's ``logprobs`` object, sent only when the
+    request asked for logprobs (as real servers do).
+    """
 
     def __init__(self, script):
         self.script = list(script)
@@ -26,12 +30,14 @@ class ChatServer:
             def do_POST(self):  # noqa: N802 - http.server's naming
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 server.requests.append({"path": self.path, "body": body, "auth": self.headers.get("Authorization")})
-                status, text = server.script.pop(0)
+                status, text, *logprobs = server.script.pop(0)
                 payload = {"error": {"message": text}} if status != 200 else {
                     "id": "c1", "object": "chat.completion", "created": 0, "model": body["model"],
                     "choices": [{"index": 0, "finish_reason": "stop",
                                  "message": {"role": "assistant", "content": text}}],
                     "usage": {"prompt_tokens": 11, "completion_tokens": 3, "total_tokens": 14}}
+                if logprobs and body.get("logprobs"):
+                    payload["choices"][0]["logprobs"] = logprobs[0]
                 data = json.dumps(payload).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")

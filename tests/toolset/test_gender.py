@@ -28,3 +28,16 @@ def test_real_recordings(pyannote_sample):
     audio, turns, _ = pyannote_sample
     longest = max(turns, key=lambda t: t.end - t.start)
     assert speaker_gender(audio.slice(longest.start, longest.end))["label"] == "female"
+
+
+def test_answers_in_the_questions_words():
+    woman = load_audio(corpus.flite(TEXT, "slt"))
+    man = load_audio(corpus.flite(TEXT, "rms"))
+    assert speaker_gender(man, candidates=["a woman", "a man"])["label"] == "a man"
+    lettered = speaker_gender(woman, candidates=["(a) Male", "(b) Female"])
+    assert lettered["label"] == "(b) Female" and lettered["scores"]["(b) Female"] > 0.6
+    assert sum(lettered["scores"].values()) == pytest.approx(1, abs=1e-3)
+    odd = speaker_gender(woman, candidates=["boy", "lady", "robot"])
+    assert odd["label"] == "lady" and odd["unmapped"] == ["robot"] and odd["scores"]["robot"] == 0.0
+    titles = speaker_gender(man, candidates=["kimono", "sari", "kilt"])
+    assert titles["label"] == "male" and "choose(" in titles["note"]

@@ -47,10 +47,14 @@ def test_candidates_the_model_does_not_believe_are_flagged():
     assert "English" in result["note"]
 
 
-def test_bad_candidates_are_tool_errors():
-    audio = _speech("en")
-    with pytest.raises(ToolError, match="unknown language"):
-        identify_language(audio, candidates=["English", "Elvish"])
+def test_candidates_in_other_forms_and_ones_that_name_no_language():
+    audio = _speech("fr")
+    result = identify_language(audio, candidates=["en-US", "French (France)", "de", "Elvish"])
+    assert result["label"] == "French (France)" and result["code"] == "fr"
+    assert result["unmapped"] == ["Elvish"] and result["scores"]["Elvish"] == 0.0
+    books = identify_language(audio, candidates=["War and Peace", "The English Patient", "Don Quixote"])
+    assert books["label"] == "French" and "choose(" in books["note"]
+    assert books["unmapped"] == ["War and Peace", "Don Quixote"]
     with pytest.raises(ToolError, match="at least one"):
         identify_language(audio, candidates=[])
 

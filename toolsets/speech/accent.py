@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from copilot.audio import Audio
 from copilot.tools import backend, tool
+from toolsets.speech.candidates import Vocabulary, rank
 from toolsets.speech.hub_models import SpeechBrainClassifier, hub_only
 
 
@@ -22,19 +23,27 @@ class CommonAccent(SpeechBrainClassifier):
 
 
 @tool(uses=("accent",))
-def accent(audio: Audio) -> dict:
+def accent(audio: Audio, candidates: list[str] | None = None) -> dict:
     """Identify the accent of an English speaker (needs the hub accent model; none works offline).
 
     Args:
         audio: A recording of one person speaking English.
+        candidates: Accents to choose from in the question's words ("American", "British",
+            "Indian English"), e.g. the options of a question; None lists the model's accents.
 
     Returns:
         {"label": str, "scores": {accent: float}}: accents such as "us", "england", "australia",
-        "indian", "scotland", "canada", "african", ... with probabilities.
+        "indian", "scotland", "canada", "african", ... with probabilities. With candidates,
+        "label" is the best candidate as written, "scores" maps each candidate to its
+        probability, and "unmapped" lists candidates that name no accent the model knows.
 
     Example:
-        >>> british = accent(audio)["label"] in ("england", "scotland", "wales")
+        >>> answer = accent(audio, candidates=options)["label"]
     """
     scores = hub_only("accent", "accent recognition").classify(audio)
     scores = {label.strip().lower(): round(p, 4) for label, p in scores.items()}
-    return {"label": max(scores, key=scores.get), "scores": scores}
+    own = max(scores, key=scores.get)
+    if candidates is None:
+        return {"label": own, "scores": scores}
+    return rank(candidates, Vocabulary.section("accent").labels, scores, normalise_scores=True, own_label=own,
+                what="accent")

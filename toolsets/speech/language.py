@@ -7,17 +7,25 @@ crowd-sourced read speech).
 
 from __future__ import annotations
 
+import functools
+import re
+
 from copilot.audio import Audio
 from copilot.errors import ToolError
 from copilot.tools import Backend, backend, current_runtime, tool
+from toolsets.speech.candidates import Vocabulary, rank
 from toolsets.speech.transcription import (
-    language_code,
+    _whisper_languages,
     language_name,
     packaged_whisper_base,
     whisper_language_probabilities,
 )
 
 TOP_K = 5
+# Names questions use that Whisper's table lacks.
+EXTRA_NAMES = {"farsi": "fa", "filipino": "tl", "brazilian": "pt", "castellano": "es", "deutsch": "de",
+               "francais": "fr", "espanol": "es", "putonghua": "zh", "hindustani": "hi"}
+REGION_TAG = re.compile(r"([a-zA-Z]{2})[-_][a-zA-Z]{2,4}")  # "en-US", "pt_BR"
 
 
 @backend
@@ -36,52 +44,68 @@ class WhisperLanguageID(Backend):
         return whisper_language_probabilities(self.model, audio)
 
 
+@functools.lru_cache(maxsize=1)
+def _vocabulary() -> Vocabulary:
+    """Language names and Whisper's aliases as words ("French", "Mandarin"); codes only whole."""
+    names, aliases = _whisper_languages()
+    words: dict[str, list[str]] = {code: [name] for code, name in names.items()}
+    for alias, code in aliases.items():
+        words[code].append(alias)
+    for alias, code in EXTRA_NAMES.items():
+        words[code].append(alias)
+    return Vocabulary(words, exact={code: [code] for code in names})
+
+
+def _language_of(candidate: str) -> frozenset[str]:
+    tag = REGION_TAG.fullmatch(str(candidate).strip())
+    return _vocabulary().labels(tag.group(1) if tag else str(candidate))
+
+
 @tool(uses=("language_id",))
 def identify_language(audio: Audio, candidates: list[str] | None = None) -> dict:
     """Identify the spoken language, optionally choosing only among candidate languages.
 
     Args:
         audio: The speech recording.
-        candidates: Languages to choose from, as English names ("French") or ISO 639-1 codes
-            ("fr"), e.g. the options of a question. None considers every language.
+        candidates: Languages to choose from, as English names ("French", "Mandarin Chinese"),
+            ISO 639-1 codes ("fr") or tags ("en-US"), e.g. the options of a question. None
+            considers every language.
 
     Returns:
         {"label": str, "code": str, "name": str, "scores": {str: float}}. With candidates,
-        "label" is the winning candidate exactly as you wrote it and "scores" holds every
-        candidate (as written) with probabilities renormalised over them; a single candidate is a
-        yes/no check, so "label" is that candidate only if it is the most likely language,
-        otherwise the English name of the language heard. Without candidates, "label" is an
-        ISO 639-1 code and "scores" holds the 5 most likely codes. "code" and "name" ("fr",
-        "French") always describe the winner.
+        "label" is the winning candidate exactly as you wrote it, "scores" holds every
+        candidate (as written) with probabilities renormalised over them, and "unmapped" lists
+        candidates that name no language (when most do, "label" is the English name of the
+        language heard and "note" says so); a single candidate is a yes/no check, so "label" is
+        that candidate only if it is the most likely language, otherwise the English name of the
+        language heard. Without candidates, "label" is an ISO 639-1 code and "scores" holds the
+        5 most likely codes. "code" and "name" ("fr", "French") always describe the winner.
 
     Example:
-        >>> lang = identify_language(audio, candidates=["English", "French", "German"])
-        >>> answer = lang["label"]
+        >>> answer = identify_language(audio, candidates=options)["label"]
     """
     probs = current_runtime().get("language_id").probabilities(audio)
+    heard = max(probs, key=probs.get)
     if candidates is None:
         top = sorted(probs.items(), key=lambda kv: -kv[1])[:TOP_K]
-        code = top[0][0]
-        return {"label": code, "code": code, "name": language_name(code),
+        return {"label": heard, "code": heard, "name": language_name(heard),
                 "scores": {c: round(p, 4) for c, p in top}}
     if not candidates:
         raise ToolError("identify_language(candidates=[]): give at least one language, or None for all")
-    codes = {c: language_code(c) for c in candidates}
-    raw = {c: probs.get(code, 0.0) for c, code in codes.items()}
-    total = sum(raw.values())
-    if total <= 0:
-        raise ToolError(f"the language model gives no probability to any of {candidates}")
-    label = max(raw, key=raw.get)
-    heard = max(probs, key=probs.get)
-    if len(candidates) == 1 and codes[label] != heard:
+    result = rank(candidates, _language_of, probs, normalise_scores=True, own_label=language_name(heard),
+                  what="language")
+    codes = {c: next(iter(_language_of(c)), None) for c in result["scores"]}
+    winner = codes.get(result["label"]) or heard
+    mapped = [c for c, code in codes.items() if code]
+    if len(mapped) == 1 and len(candidates) == 1 and winner != heard:
         # "Is it French?" asked as candidates=["French"]: renormalising over one language would
         # always say yes, so answer with what is actually heard.
         return {"label": language_name(heard), "code": heard, "name": language_name(heard),
-                "scores": {label: round(raw[label], 4)}}
-    result = {"label": label, "code": codes[label], "name": language_name(codes[label]),
-              "scores": {c: round(p / total, 4) for c, p in raw.items()}}
-    if total < 0.05:
+                "scores": {mapped[0]: round(probs.get(winner, 0.0), 4)}, "unmapped": []}
+    result |= {"code": winner, "name": language_name(winner)}
+    believed = sum(probs.get(code, 0.0) for code in set(codes.values()) if code)
+    if mapped and believed < 0.05:
         result["reliability"] = "low"
-        result["note"] = (f"the candidates together hold only {total:.1%} of the model's belief; "
-                          f"it hears {language_name(max(probs, key=probs.get))} most")
+        result["note"] = (f"the candidates together hold only {believed:.1%} of the model's belief; "
+                          f"it hears {language_name(heard)} most")
     return result
