@@ -232,15 +232,15 @@ def test_version():
     assert result.exit_code == 0 and re.fullmatch(r"copilot \d+\.\d+\.\d+\S*\n", result.stdout)
 
 
-def _commands(group: click.Group, prefix=()):
+def _command_paths(group: click.Group, prefix=()):
     for name, command in group.commands.items():
-        yield (*prefix, name), command
+        yield (*prefix, name)
         if isinstance(command, click.Group):
-            yield from _commands(command, (*prefix, name))
+            yield from _command_paths(command, (*prefix, name))
 
 
 def test_every_help_text_has_an_example_and_the_flags_every_command_shares():
-    for path, command in [((), main), *_commands(main)]:
+    for path in [(), *_command_paths(main)]:
         help_text = run(*path, "--help").stdout
         assert "Example" in help_text, path
         assert "-v, --verbose" in help_text and "-q, --quiet" in help_text, path
