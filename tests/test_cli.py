@@ -13,6 +13,7 @@ import os
 import re
 import socket
 import subprocess
+import sys
 
 import click
 import numpy as np
@@ -37,9 +38,11 @@ LENGTH_LLM = "langchain:tests.integrations.scripted:length_model"
 
 
 @pytest.fixture(autouse=True)
-def private_cache(tmp_path, monkeypatch):
-    """Programs and tool results cached by one test never answer another; no user config is read."""
-    monkeypatch.setenv("COPILOT_CACHE_DIR", str(tmp_path / "cache"))
+def private_cache(request, tmp_path, monkeypatch):
+    """Programs and tool results cached by one test never answer another; no user config is read.
+    (Tests of the embedded LLM keep the session's cache: it holds the joined weights.)"""
+    if request.node.get_closest_marker("llm") is None:
+        monkeypatch.setenv("COPILOT_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setenv("COPILOT_CONFIG", str(tmp_path / "no-config.toml"))
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
@@ -256,3 +259,17 @@ def test_help_and_readme_examples_name_files_that_exist():
                 continue
             for name in re.findall(r"\S+\.(?:flac|wav|mp3|m4a|ogg)\b", line):
                 assert (ROOT / name).is_file(), f"{where} names {name}, which does not exist: {line}"
+
+
+@pytest.mark.llm
+@pytest.mark.slow
+def test_a_python_api_script_that_used_the_embedded_llm_exits_with_a_clean_stderr(tmp_path):
+    script = ("from copilot import Copilot\n"
+              "from copilot.llm import Message\n"
+              "copilot = Copilot(llm_threads=2)\n"
+              "print(copilot.llm.complete([Message('user', 'Say yes.')], max_tokens=4).text)\n")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path, env=env,
+                          timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() and proc.stderr == ""

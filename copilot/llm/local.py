@@ -8,10 +8,12 @@ prompt tokens were served that way.
 
 from __future__ import annotations
 
+import atexit
+import logging
 import os
-import sys
 import threading
 import time
+import weakref
 from collections.abc import Sequence
 
 from copilot import assets
@@ -20,6 +22,16 @@ from copilot.errors import LLMError
 from copilot.llm.base import Completion, Message
 
 CONTEXT_TOKENS = 16384  # room for --no-retrieval prompts (all tools and examples, ~7k tokens) plus repairs
+log = logging.getLogger(__name__)
+# Every loaded model, closed at exit while llama_cpp still exists: left to Llama.__del__ during
+# interpreter teardown, freeing it can print a traceback after the script's own output.
+_LOADED: weakref.WeakSet = weakref.WeakSet()
+
+
+@atexit.register
+def _close_loaded() -> None:
+    for llama in list(_LOADED):
+        llama.close()
 
 
 class LocalLLM:
@@ -42,11 +54,11 @@ class LocalLLM:
                 raise LLMError("the embedded LLM needs llama-cpp-python: pip install llama-cpp-python") from exc
             path = self._model_path or str(assets.ensure(assets.QWEN_CODER_1_5B, self.settings.cache_dir,
                                                          progress=self._progress))
-            if self._progress:
-                print("loading the embedded LLM (Qwen2.5-Coder-1.5B)…", file=sys.stderr, flush=True)
+            log.info("loading the embedded LLM (Qwen2.5-Coder-1.5B)…")
             self._llama = Llama(model_path=path, n_ctx=CONTEXT_TOKENS,
                                 n_threads=self.settings.llm_threads or os.cpu_count() or 2,
                                 verbose=False, seed=0)
+            _LOADED.add(self._llama)
             self.load_seconds = time.perf_counter() - started
         return self._llama
 
