@@ -6,6 +6,7 @@ a scripted LLM over the real sandbox, and the results that come back to the mode
 
 from __future__ import annotations
 
+import importlib.util
 import inspect
 import json
 import os
@@ -14,7 +15,7 @@ import sys
 
 import pytest
 from langchain_core.language_models.fake_chat_models import FakeMessagesListChatModel
-from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
+from langchain_core.messages import AIMessage, ToolMessage
 
 from copilot.api import Copilot
 from copilot.audio import load_audio
@@ -35,15 +36,14 @@ def copilot(tmp_path, monkeypatch):
     return Copilot(llm=ScriptedLLM([SPEECH_PROGRAM]), program_cache=False)
 
 
-def agent_loop(model, tools, question):
-    by_name = {t.name: t for t in tools}
-    messages = [HumanMessage(question)]
-    while True:
-        reply = model.invoke(messages)
-        messages.append(reply)
-        if not reply.tool_calls:
-            return messages
-        messages += [by_name[call["name"]].invoke(call) for call in reply.tool_calls]
+def _example():
+    spec = importlib.util.spec_from_file_location("langchain_agent_example", EXAMPLES / "langchain_agent.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+agent_loop = _example().run_agent  # the example's loop: the standard model -> tools -> model cycle
 
 
 def test_tools_come_from_the_tool_framework(copilot):
@@ -67,7 +67,7 @@ def test_a_tool_calling_loop_on_a_bundled_recording(copilot):
         ]),
         AIMessage(content="There is speech."),
     ])
-    messages = agent_loop(model, speech_tools(copilot), "Is anyone speaking in reading.flac?")
+    messages = agent_loop("Is anyone speaking in reading.flac?", model, speech_tools(copilot))
     results = {m.tool_call_id: m for m in messages if isinstance(m, ToolMessage)}
     speech = json.loads(results["1"].content)
     assert speech["present"] is True and speech["speech_s"] > 5
