@@ -143,7 +143,7 @@ def ask(words, questions, text, options, show_program, trace_file, as_json, max_
       copilot ask "Is it the same speaker in both?" examples/reading.flac examples/phone_call.flac
       copilot ask "Does the speaker say this word?" examples/reading.flac --text dashwood
       copilot ask "What is said?" examples/reading.flac --llm openai --llm-model gpt-4o-mini
-      copilot ask --questions questions.txt examples/phone_call.flac --json
+      copilot ask --questions examples/questions.txt examples/phone_call.flac --json
     """
     from copilot.api import Copilot
     from copilot.integrations.host import answer_record
