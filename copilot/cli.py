@@ -243,18 +243,22 @@ def tools(ctx: click.Context, toolset: str | None) -> None:
 @click.argument("audio", nargs=-1, type=click.Path(path_type=str))
 @click.option("--arg", "args", multiple=True, metavar="KEY=VALUE",
               help="Another argument; VALUE is parsed as JSON when it can be (--arg top_k=5).")
+@llm_options
 @click.pass_obj
-def tools_run(toolset: str | None, name: str, audio: tuple[str, ...], args: tuple[str, ...]) -> None:
-    """Call tool NAME on AUDIO file(s) directly and print its JSON result.
+def tools_run(toolset: str | None, name: str, audio: tuple[str, ...], args: tuple[str, ...], llm_flags: dict) -> None:
+    """Call tool NAME on AUDIO file(s) directly and print its JSON result (query_llm uses the --llm flags).
 
     \b
     Examples:
       copilot tools run count_speakers examples/phone_call.flac
       copilot tools run identify_language examples/french.flac --arg 'candidates=["English","French"]'
+      copilot tools run query_llm --arg 'prompt="Is a cat an animal? yes or no"' --llm openai
     """
+    from copilot.config import load_settings
     from copilot.tools.listing import run_tool
 
-    click.echo(json.dumps(run_tool(toolset, name, list(audio), list(args)), indent=1, ensure_ascii=False))
+    result = run_tool(toolset, name, list(audio), list(args), load_settings(**llm_flags))
+    click.echo(json.dumps(result, indent=1, ensure_ascii=False))
 
 
 # -- config -----------------------------------------------------------------------------------------

@@ -98,9 +98,19 @@ def test_ask_with_the_local_llm_reuses_a_validated_program_without_loading_it():
     assert "loading the embedded LLM" not in result.stderr
 
 
+def test_tools_run_query_llm_uses_the_llm_flags():
+    with ChatServer([(200, "yes")]) as server:
+        result = run("tools", "run", "query_llm", "--arg", 'prompt="Is a cat an animal? yes or no"',
+                     "--llm", "openai", "--llm-base-url", server.url, "--llm-model", "scripted-coder")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == "yes"
+    sent = server.requests[0]["body"]
+    assert sent["model"] == "scripted-coder" and "Is a cat an animal?" in json.dumps(sent["messages"])
+
+
 def test_bench_and_toolset_take_the_same_llm_flags():
     for command in (["bench", "dynamic-superb"], ["bench", "sakura"], ["toolset", "derive"],
-                    ["toolset", "coverage"], ["ask"], ["mcp"], ["config", "show"]):
+                    ["toolset", "coverage"], ["ask"], ["mcp"], ["config", "show"], ["tools", "run"]):
         help_text = run(*command, "--help").stdout
         for flag in ("--llm ", "--llm-model", "--llm-base-url"):
             assert flag in help_text, (command, flag)
