@@ -103,12 +103,18 @@ def _read_questions(stream: IO[str], audio: list[str], text: str | None,
             question = raw.get("question", raw.get("instruction"))
             files = raw.get("audio", audio)
             files = [files] if isinstance(files, str) else files
-            if not isinstance(question, str) or not isinstance(files, list) or not all(
-                    isinstance(f, str) for f in files):
-                raise ValueError('expected {"question": "...", "audio": ["file", ...]}')
-            yield _Question(question, files, raw.get("text", text), raw.get("options", options), where)
+            extra_text, choices = raw.get("text", text), raw.get("options", options)
+            if not isinstance(question, str) or not _strings(files) or not (extra_text is None or isinstance(
+                    extra_text, str)) or not (choices is None or _strings(choices)):
+                raise ValueError('expected {"question": "...", "audio": ["file", ...], "text": "...", '
+                                 '"options": ["...", ...]}')
+            yield _Question(question, files, extra_text, choices, where)
         except (ValueError, AttributeError) as exc:
             raise CopilotError(f"{where}: not a question ({exc})") from exc
+
+
+def _strings(value: object) -> bool:
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)
 
 
 @main.command()

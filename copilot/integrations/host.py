@@ -136,6 +136,9 @@ class ToolHost:
             options: Sequence[str] | None = None) -> dict[str, Any]:
         if isinstance(audio, str):
             audio = [audio]
+        if not isinstance(question, str) or not isinstance(audio, Sequence) or (
+                text is not None and not isinstance(text, str)):
+            raise CopilotError("ask takes a question (text), audio (a list of file paths) and optional text")
         recordings = [self.load(path) for path in audio]
         answer = self.copilot.ask(question, audio=recordings, text=text, options=list(options) if options else None)
         return answer_record(self.copilot, answer, with_trace=False)
