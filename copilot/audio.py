@@ -9,6 +9,8 @@ local files only: URLs and ffmpeg protocol strings are refused before anything i
 from __future__ import annotations
 
 import hashlib
+import logging
+import os
 import re
 import shutil
 import subprocess
@@ -26,7 +28,10 @@ from copilot.errors import (
     EmptyAudioError,
     NotAudioError,
     RemoteAudioError,
+    UnreadableAudioError,
 )
+
+log = logging.getLogger(__name__)
 
 SAMPLE_RATE = 16_000
 DEFAULT_MAX_SECONDS = 3600.0
@@ -84,24 +89,32 @@ def check_local_path(path: str | Path) -> Path:
     if _SCHEME.match(text) or "://" in text:
         raise RemoteAudioError(f"{text}: only local audio files are accepted, not URLs or protocol strings")
     p = Path(text).expanduser()
-    if not p.exists():
-        raise AudioNotFoundError(f"{text}: no such file")
-    if p.is_dir():
-        raise AudioNotFoundError(f"{text}: is a directory, not an audio file")
-    if not p.is_file():
-        raise NotAudioError(f"{text}: not a regular file")
+    try:
+        if not p.exists():
+            raise AudioNotFoundError(f"{text}: no such file")
+        if p.is_dir():
+            raise AudioNotFoundError(f"{text}: is a directory, not an audio file")
+        if not p.is_file():
+            raise NotAudioError(f"{text}: not a regular file")
+    except OSError as exc:  # e.g. a folder on the way that may not be searched
+        raise UnreadableAudioError(f"{text}: cannot be read ({exc.strerror or exc})") from exc
+    if not os.access(p, os.R_OK):
+        raise UnreadableAudioError(f"{text}: cannot be read (permission denied)")
     return p
 
 
 def load_audio(path: str | Path, max_seconds: float = DEFAULT_MAX_SECONDS) -> Audio:
     """Decode a local audio file into an :class:`Audio` (16 kHz mono), with typed errors."""
     p = check_local_path(path)
-    if p.stat().st_size == 0:
-        raise EmptyAudioError(f"{path}: the file is empty (0 bytes)")
     try:
-        samples, rate = _decode_soundfile(p, max_seconds)
-    except _Unsupported:
-        samples, rate = _decode_ffmpeg(p, max_seconds)
+        if p.stat().st_size == 0:
+            raise EmptyAudioError(f"{path}: the file is empty (0 bytes)")
+        try:
+            samples, rate = _decode_soundfile(p, max_seconds)
+        except _Unsupported:
+            samples, rate = _decode_ffmpeg(p, max_seconds)
+    except OSError as exc:
+        raise UnreadableAudioError(f"{path}: cannot be read ({exc.strerror or exc})") from exc
     return Audio.from_array(samples, rate, source=p.name)
 
 
@@ -174,9 +187,18 @@ def _decode_ffmpeg(path: Path, max_seconds: float) -> tuple[np.ndarray, int]:
     except subprocess.TimeoutExpired as exc:
         raise NotAudioError(f"{path}: decoding took longer than {exc.timeout:.0f} s") from exc
     if proc.returncode != 0:
-        reason = proc.stderr.decode(errors="replace").strip().splitlines()
-        raise NotAudioError(f"{path}: not decodable audio ({reason[-1] if reason else 'ffmpeg failed'})")
+        raise NotAudioError(f"{path}: {_ffmpeg_reason(proc.stderr.decode(errors='replace'))}")
     data = np.frombuffer(proc.stdout, dtype=np.float32)
     if len(data) / SAMPLE_RATE > max_seconds:
         raise _too_long(path, len(data) / SAMPLE_RATE, max_seconds)
     return data, SAMPLE_RATE
+
+
+def _ffmpeg_reason(stderr: str) -> str:
+    """Our words for why ffmpeg failed: its own lines give advice about its flags, not the user's file."""
+    log.debug("ffmpeg: %s", stderr.strip())
+    if "matches no streams" in stderr:
+        return "has no audio stream"
+    if "Invalid data found" in stderr or "could not find codec" in stderr.lower():
+        return "not an audio format ffmpeg or libsndfile can read"
+    return "corrupt or unreadable audio (ffmpeg could not decode it)"

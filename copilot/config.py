@@ -2,7 +2,8 @@
 
 The config file is TOML at ``$COPILOT_CONFIG`` or ``<user config dir>/speech-copilot/config.toml``.
 Environment variables are the upper-cased field names with the ``COPILOT_`` prefix
-(``COPILOT_LLM=openai``, ``COPILOT_CACHE_DIR=/data/cache``). Tool backends are chosen with
+(``COPILOT_LLM=openai``, ``COPILOT_CACHE_DIR=/data/cache``); ``OPENAI_BASE_URL`` fills ``llm_base_url``
+when ``COPILOT_LLM_BASE_URL`` is unset. Tool backends are chosen with
 ``[backends]`` in the file or ``COPILOT_BACKEND_<CAPABILITY>=<backend>``; where a hub backend loads
 its weights from, with ``[models]`` or ``COPILOT_MODEL_<BACKEND>=<repo id or folder>``.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -71,10 +73,24 @@ def _coerce(name: str, raw: object, target: object) -> object:
     return raw
 
 
+# Other programs' environment variables that also fill a setting, below our own COPILOT_* name.
+_ENV_ALIASES = {"llm_base_url": "OPENAI_BASE_URL"}
+
+
 def load_settings(**overrides: object) -> Settings:
     """Build settings from the config file, the environment and explicit overrides (None = unset)."""
+    return resolve_settings(**overrides)[0]
+
+
+def resolve_settings(**overrides: object) -> tuple[Settings, dict[str, str]]:
+    """Settings plus where each one came from: ``default``, ``file <path>``, ``env <NAME>`` or ``flag``.
+
+    Table entries are named ``backends.<capability>`` and ``models.<backend>``; ``copilot config
+    show`` prints this so a user can see which layer to change.
+    """
     base = Settings()
     values: dict[str, object] = {}
+    sources: dict[str, str] = {}
     path = config_path()
     if path.is_file():
         try:
@@ -87,17 +103,28 @@ def load_settings(**overrides: object) -> Settings:
         if not isinstance(values.get(name, {}), dict):
             raise ConfigError(f"config file {path}: [{name}] must be a table of names to strings")
     tables = {name: dict(values.pop(name, {}) or {}) for name in _TABLES}
+    sources.update({name: f"file {path}" for name in values})
+    sources.update({f"{name}.{key}": f"file {path}" for name, table in tables.items() for key in table})
     for f in dataclasses.fields(Settings):
-        env = os.environ.get(ENV_PREFIX + f.name.upper())
-        if env is not None and f.name not in _TABLES:
-            values[f.name] = env
+        if f.name in _TABLES:
+            continue
+        for env_name in (ENV_PREFIX + f.name.upper(), _ENV_ALIASES.get(f.name)):
+            env = os.environ.get(env_name) if env_name else None
+            if env is not None:
+                values[f.name], sources[f.name] = env, f"env {env_name}"
+                break
     for name, env_prefix in _TABLES.items():
         for key, value in os.environ.items():
             if key.startswith(env_prefix) and value:
                 tables[name][key[len(env_prefix):].lower()] = value
+                sources[f"{name}.{key[len(env_prefix):].lower()}"] = f"env {key}"
     for name in _TABLES:
-        tables[name].update(overrides.pop(name, None) or {})
-    values.update({k: v for k, v in overrides.items() if v is not None})
+        given = overrides.pop(name, None) or {}
+        tables[name].update(given)
+        sources.update({f"{name}.{key}": "flag" for key in given})
+    given = {k: v for k, v in overrides.items() if v is not None}
+    values.update(given)
+    sources.update({k: "flag" for k in given})
     known = {f.name for f in dataclasses.fields(Settings)}
     unknown = set(values) - known
     if unknown:
@@ -106,4 +133,36 @@ def load_settings(**overrides: object) -> Settings:
     for name in ("max_repairs", "max_audio_seconds", "llm_threads"):
         if name in coerced and coerced[name] < 0:
             raise ConfigError(f"setting {name} must not be negative, got {coerced[name]}")
-    return dataclasses.replace(base, **tables, **coerced)
+    return dataclasses.replace(base, **tables, **coerced), sources
+
+
+def mask_secret(value: str) -> str:
+    """Enough of a key to tell two apart, never enough to use: ``sk-…f3a9``."""
+    if not value:
+        return ""
+    return f"{value[:3]}…{value[-4:]}" if len(value) >= 16 else "…" * 3
+
+
+def mask_url(url: str) -> str:
+    """A URL with any password in it replaced (``http://user:…@host``)."""
+    return re.sub(r"(//[^/:@]+:)[^@/]+@", r"\1…@", url)
+
+
+def describe_settings(**overrides: object) -> list[tuple[str, object, str]]:
+    """``(name, value, source)`` for every setting and table entry, secrets masked: ``copilot config show``."""
+    settings, sources = resolve_settings(**overrides)
+    rows: list[tuple[str, object, str]] = []
+    for f in dataclasses.fields(Settings):
+        value = getattr(settings, f.name)
+        if f.name in _TABLES:
+            rows += [(f"{f.name}.{key}", item, sources.get(f"{f.name}.{key}", "default"))
+                     for key, item in sorted(value.items())]
+            continue
+        if isinstance(value, Path):
+            value = str(value)
+        if f.name == "llm_base_url":
+            value = mask_url(value)
+        rows.append((f.name, value, sources.get(f.name, "default")))
+    key = os.environ.get("OPENAI_API_KEY", "")
+    rows.append(("openai_api_key", mask_secret(key), "env OPENAI_API_KEY" if key else "unset"))
+    return rows

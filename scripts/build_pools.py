@@ -1,4 +1,4 @@
-"""Build the shipped instruction pools in instructions/ from the shared Dynamic-SUPERB data.
+"""Build the shipped instruction pools in copilot/instructions/ from the shared Dynamic-SUPERB data.
 
 Run once when the source data changes: python scripts/build_pools.py ../shared/data
 The pools are committed, so neither users nor CI need the source data.
@@ -28,7 +28,7 @@ def family_of(name: str) -> str:
 
 
 def main(source: Path) -> None:
-    out = Path(__file__).resolve().parents[1] / "instructions"
+    out = Path(__file__).resolve().parents[1] / "copilot" / "instructions"
     tasks = [json.loads(line) for line in (source / "dynamic_superb_tasks.jsonl").open()]
     phase1 = []
     for r in tasks:

@@ -10,14 +10,15 @@ import click
 from copilot.analyser.derive import decompose_tasks, derive, score_held_out, select_tasks, write
 from copilot.analyser.llm_cache import CachedLLM
 from copilot.analyser.spec import read_spec
+from copilot.cli_options import add_verbosity, llm_options, show_progress
 from copilot.config import load_settings
 from copilot.errors import CopilotError
 from copilot.llm import make_llm
 from copilot.tools import load_toolset
 
 
-def _llm(name: str | None, model: str | None, no_cache: bool) -> CachedLLM:
-    settings = load_settings(llm=name, llm_model=model)
+def _llm(llm_flags: dict, no_cache: bool) -> CachedLLM:
+    settings = load_settings(**llm_flags)
     folder = None if no_cache else settings.cache_dir / "analyser-llm"
     return CachedLLM(make_llm(settings), folder)
 
@@ -33,23 +34,21 @@ def _usage_line(llm: CachedLLM, started: float) -> str:
 
 
 _llm_options = [
-    click.option("--llm", "llm_name", default=None, help="LLM backend (default: settings; 'local' is embedded)."),
-    click.option("--model", default=None, help="Model name for a remote LLM backend."),
     click.option("--phrasings", default=3, show_default=True, type=click.IntRange(1, 50),
                  help="Phrasings sampled per task (the pool lists the most frequent first)."),
     click.option("--tasks", "task_values", multiple=True, help="Only these tasks (comma-separated or repeated)."),
     click.option("--no-cache", is_flag=True, help="Do not read or write the on-disk LLM reply cache."),
-    click.option("--quiet", is_flag=True, help="No progress bar."),
 ]
 
 
 def _with_llm_options(f):
     for option in reversed(_llm_options):
         f = option(f)
-    return f
+    return llm_options(f)
 
 
-toolset = click.Group("toolset", help="Derive a toolset spec from an instruction pool and score its coverage.")
+toolset = click.Group("toolset", help="Derive a toolset spec from an instruction pool and score its coverage.\n\n"
+                      "Example: copilot toolset derive dynamic_superb_phase1 --out my-toolset")
 
 
 @toolset.command("derive")
@@ -60,15 +59,20 @@ toolset = click.Group("toolset", help="Derive a toolset spec from an instruction
               help="Toolset whose tools the modules bind to (default: the --out folder if it holds tools).")
 @click.option("--held-out", default=None, help="A second pool, never derived from, to measure generalization.")
 @_with_llm_options
-def derive_command(pool: str, out_dir: Path, bind_to: str | None, held_out: str | None, llm_name: str | None,
-                   model: str | None, phrasings: int, task_values: tuple[str, ...], no_cache: bool,
-                   quiet: bool) -> None:
-    """Derive a toolset spec from POOL (a pool name or a JSONL file)."""
+def derive_command(pool: str, out_dir: Path, bind_to: str | None, held_out: str | None, llm_flags: dict,
+                   phrasings: int, task_values: tuple[str, ...], no_cache: bool) -> None:
+    """Derive a toolset spec from POOL (a pool name or a JSONL file).
+
+    \b
+    Example:
+      copilot toolset derive dynamic_superb_phase1 --out my-toolset --bind-to speech \\
+          --held-out dynamic_superb_phase1_train --llm openai --llm-model gpt-4o-mini
+    """
     started = time.perf_counter()
     target = load_toolset(bind_to) if bind_to else _tools_in(out_dir)
-    llm = _llm(llm_name, model, no_cache)
+    llm = _llm(llm_flags, no_cache)
     result = derive(llm, pool, phrasings=phrasings, task_names=_tasks(task_values), toolset=target,
-                    held_out=held_out, progress=not quiet)
+                    held_out=held_out, progress=show_progress())
     for path in write(result, pool, out_dir):
         click.echo(f"wrote {path}")
     click.echo(f"{len(result.modules)} modules, {len(result.bound)} bound; coverage "
@@ -93,15 +97,20 @@ def _tools_in(folder: Path):
 @click.option("--report", "report_path", default=None, type=click.Path(dir_okay=False, path_type=Path),
               help="Also write the uncovered tasks and module matches here (Markdown).")
 @_with_llm_options
-def coverage_command(spec: Path, pool: str, report_path: Path | None, llm_name: str | None, model: str | None,
-                     phrasings: int, task_values: tuple[str, ...], no_cache: bool, quiet: bool) -> None:
-    """Score a derived SPEC (toolset.json or its folder) on POOL: decompose POOL, match its modules."""
+def coverage_command(spec: Path, pool: str, report_path: Path | None, llm_flags: dict, phrasings: int,
+                     task_values: tuple[str, ...], no_cache: bool) -> None:
+    """Score a derived SPEC (toolset.json or its folder) on POOL: decompose POOL, match its modules.
+
+    \b
+    Example:
+      copilot toolset coverage toolsets/speech dynamic_superb_phase1_train --report coverage.md
+    """
     started = time.perf_counter()
     modules, bindings = read_spec(spec)
     if not modules:
         raise CopilotError(f"{spec} lists no modules")
-    llm = _llm(llm_name, model, no_cache)
-    run = decompose_tasks(llm, pool, select_tasks(pool, _tasks(task_values)), phrasings, not quiet)
+    llm = _llm(llm_flags, no_cache)
+    run = decompose_tasks(llm, pool, select_tasks(pool, _tasks(task_values)), phrasings, show_progress())
     held = score_held_out(llm, run, modules, bindings)
     for label, c in (("modules in the spec", held.in_spec), ("covered by bound modules", held.covered)):
         click.echo(f"{label}: {len(c.covered)}/{len(c.tasks)} tasks = {100 * c.share:.1f} %")
@@ -113,3 +122,6 @@ def coverage_command(spec: Path, pool: str, report_path: Path | None, llm_name: 
         report_path.write_text("\n".join(lines) + "\n")
         click.echo(f"wrote {report_path}")
     click.echo(_usage_line(llm, started))
+
+
+add_verbosity(toolset)  # -q also turns the progress bar off

@@ -11,13 +11,15 @@ trusted. Within a process llama.cpp also reuses whatever prefix the previous cal
 
 from __future__ import annotations
 
+import atexit
 import ctypes
 import hashlib
 import json
+import logging
 import os
-import sys
 import threading
 import time
+import weakref
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -45,6 +47,16 @@ def chatml(messages: Sequence[Message], open_last: bool = False) -> str:
     if open_last:
         return text[: -len(END) - 1]
     return text + "<|im_start|>assistant\n"
+log = logging.getLogger(__name__)
+# Every loaded model, closed at exit while llama_cpp still exists: left to Llama.__del__ during
+# interpreter teardown, freeing it can print a traceback after the script's own output.
+_LOADED: weakref.WeakSet = weakref.WeakSet()
+
+
+@atexit.register
+def _close_loaded() -> None:
+    for llama in list(_LOADED):
+        llama.close()
 
 
 class LocalLLM:
@@ -70,13 +82,13 @@ class LocalLLM:
                 raise LLMError("the embedded LLM needs llama-cpp-python: pip install llama-cpp-python") from exc
             path = self._model_path or str(assets.ensure(assets.QWEN_CODER_1_5B, self.settings.cache_dir,
                                                          progress=self._progress))
-            if self._progress:
-                print("loading the embedded LLM (Qwen2.5-Coder-1.5B)…", file=sys.stderr, flush=True)
+            log.info("loading the embedded LLM (Qwen2.5-Coder-1.5B)…")
             self._llama = Llama(model_path=path, n_ctx=CONTEXT_TOKENS,
                                 n_threads=self.settings.llm_threads or os.cpu_count() or 2,
                                 verbose=False, seed=0)
             self._model_identity = assets.QWEN_CODER_1_5B.sha256 if self._model_path is None else \
                 f"{path}:{os.path.getsize(path)}:{os.path.getmtime(path)}"
+            _LOADED.add(self._llama)
             self.load_seconds = time.perf_counter() - started
         return self._llama
 

@@ -36,6 +36,7 @@ class OpenAILLM:
                 raise ConfigError("the openai LLM needs OPENAI_API_KEY, or --llm-base-url for a local server")
             key = "not-needed"
         self.name = model
+        self.base_url = base_url or "https://api.openai.com/v1"
         self._retry_wait = retry_wait
         self._client = openai.OpenAI(api_key=key, base_url=base_url or None, timeout=timeout, max_retries=0)
 
@@ -71,10 +72,9 @@ class OpenAILLM:
         try:
             response = with_retries(call, initial_wait=self._retry_wait)
         except Exception as exc:
-            kind = "after retries" if is_transient(exc) else "request refused"
-            raise LLMError(f"LLM {self.name} failed ({kind}): {type(exc).__name__}: {exc}") from exc
+            raise LLMError(self._failure(exc)) from exc
         if not response.choices:
-            raise LLMError(f"LLM {self.name} returned no choices")
+            raise LLMError(f"LLM {self.name} at {self.base_url} returned no choices")
         return response
 
     def _completion(self, response: Any, start: float) -> Completion:
@@ -88,6 +88,16 @@ class OpenAILLM:
             seconds=time.perf_counter() - start,
             cached_tokens=getattr(details, "cached_tokens", 0) or 0,
         )
+
+    def _failure(self, exc: Exception) -> str:
+        """One line that names the server, so a user sees which URL is down or refusing."""
+        import openai
+
+        where = f"LLM {self.name} at {self.base_url}"
+        if isinstance(exc, openai.APIConnectionError) and not isinstance(exc, openai.APITimeoutError):
+            return f"{where}: cannot connect (is the server running? set --llm-base-url)"
+        kind = "after retries" if is_transient(exc) else "request refused"
+        return f"{where} failed ({kind}): {type(exc).__name__}: {exc}"
 
 
 def _letter_logprobs(response: Any, letters: Sequence[str]) -> dict[str, float] | None:
@@ -155,8 +165,7 @@ def langchain_from_spec(spec: str) -> LangChainLLM:
 
 def make_remote(settings: Settings):
     if settings.llm == "openai":
-        return OpenAILLM(settings.llm_model or DEFAULT_OPENAI_MODEL, base_url=settings.llm_base_url or
-                         os.environ.get("OPENAI_BASE_URL"))
+        return OpenAILLM(settings.llm_model or DEFAULT_OPENAI_MODEL, base_url=settings.llm_base_url or None)
     if settings.llm.startswith("langchain:"):
         return langchain_from_spec(settings.llm)
     raise ConfigError(f"unknown LLM {settings.llm!r}: use local, openai or langchain:<module>:<factory>")

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import click
 
+from copilot.cli_options import llm_options
 from copilot.errors import CopilotError
 from copilot.pools import TaskRecord, load_pool
 from copilot.suites.dynamic_superb import PHASE1_POOL, load_instance, select_tasks
@@ -23,11 +24,11 @@ from copilot.suites.scoring import OptionJudge
 from copilot.suites.tables import Report, dynamic_superb_report, sakura_report
 
 
-def make_copilot() -> Answerer:
-    """The answerer the commands use: one Copilot from the settings (config file, COPILOT_* env)."""
+def make_copilot(**settings: str) -> Answerer:
+    """The answerer the commands use: one Copilot from the settings (config file, COPILOT_* env, flags)."""
     from copilot.api import Copilot
 
-    return Copilot()
+    return Copilot(**settings)
 
 
 @contextlib.contextmanager
@@ -62,7 +63,7 @@ def _common(func):
     ]
     for option in reversed(options):
         func = option(func)
-    return func
+    return llm_options(func)
 
 
 def _finish(report: Report, out: Path) -> None:
@@ -73,7 +74,10 @@ def _finish(report: Report, out: Path) -> None:
 
 @click.group("bench")
 def bench() -> None:
-    """Run benchmarks (Dynamic-SUPERB Phase 1, SAKURA) and compare with published results."""
+    """Run benchmarks (Dynamic-SUPERB Phase 1, SAKURA) and compare with published results.
+
+    Example: copilot bench dynamic-superb --data hf --tasks all --out runs/ds
+    """
 
 
 bench.add_command(report)
@@ -90,8 +94,13 @@ bench.add_command(report)
 @click.option("--pool", default=PHASE1_POOL, show_default=True, help="Instruction pool with the task list.")
 @_common
 def dynamic_superb(tasks: str, data: str, out: Path, pool: str, limit: int | None, workers: int, judge: bool,
-                   plan_per_item: bool, report_only: bool, no_progress: bool) -> None:
-    """Dynamic-SUPERB: one program per task, reused on every item; accuracy per task and dimension."""
+                   plan_per_item: bool, report_only: bool, no_progress: bool, llm_flags: dict) -> None:
+    """Dynamic-SUPERB: one program per task, reused on every item; accuracy per task and dimension.
+
+    \b
+    Example:
+      copilot bench dynamic-superb --data /data/dynamic-superb --limit 50 --workers 2 --out runs/ds
+    """
     with _user_errors():
         _quiet_datasets()
         selected = select_tasks(tasks, pool)
@@ -99,7 +108,7 @@ def dynamic_superb(tasks: str, data: str, out: Path, pool: str, limit: int | Non
             raise BenchDataError(f"--data {data}: no such folder (use 'hf' for the hub)")
         out.mkdir(parents=True, exist_ok=True)
         predictions = out / "predictions.jsonl"
-        copilot = None if report_only else make_copilot()
+        copilot = None if report_only else make_copilot(**llm_flags)
         if copilot is not None:
             _run_instances(copilot, selected, data, predictions, limit=limit, workers=workers,
                            reuse_programs=not plan_per_item, progress=not no_progress)
@@ -107,7 +116,7 @@ def dynamic_superb(tasks: str, data: str, out: Path, pool: str, limit: int | Non
         records = [r for r in latest_records(read_predictions(predictions)) if r["task"] in wanted]
         if not records:
             raise BenchDataError(f"{predictions}: no predictions for the selected tasks yet")
-        _finish(dynamic_superb_report(records, load_pool(pool), _judge(judge, copilot, out)), out)
+        _finish(dynamic_superb_report(records, load_pool(pool), _judge(judge, copilot, out, llm_flags)), out)
 
 
 def _run_instances(copilot: Answerer, selected: list[TaskRecord], data: str, predictions: Path, *, limit: int | None,
@@ -147,14 +156,19 @@ def _run_instances(copilot: Answerer, selected: list[TaskRecord], data: str, pre
               default=Path("bench-out/sakura"), show_default=True)
 @_common
 def sakura(data: Path, tracks: str, hop: str, out: Path, limit: int | None, workers: int, judge: bool,
-           plan_per_item: bool, report_only: bool, no_progress: bool) -> None:
-    """SAKURA: single- and multi-hop attribute questions; accuracy per track beside the paper's models."""
+           plan_per_item: bool, report_only: bool, no_progress: bool, llm_flags: dict) -> None:
+    """SAKURA: single- and multi-hop attribute questions; accuracy per track beside the paper's models.
+
+    \b
+    Example:
+      copilot bench sakura --data /data/sakura --tracks Gender,Language --hop both --out runs/sakura
+    """
     with _user_errors():
         hops = HOPS if hop == "both" else (hop,)
         items = sakura_items(data, [t.strip() for t in tracks.split(",") if t.strip()] or None, hops, limit)
         out.mkdir(parents=True, exist_ok=True)
         predictions = out / "predictions.jsonl"
-        copilot = None if report_only else make_copilot()
+        copilot = None if report_only else make_copilot(**llm_flags)
         if copilot is not None:
             run_items(copilot, items, predictions, workers=workers, total=len(items), desc="sakura",
                       reuse_programs=not plan_per_item, progress=not no_progress)
@@ -162,10 +176,10 @@ def sakura(data: Path, tracks: str, hop: str, out: Path, limit: int | None, work
         records = [r for r in latest_records(read_predictions(predictions)) if (r["task"], r["id"]) in wanted]
         if not records:
             raise BenchDataError(f"{predictions}: no predictions for the selected tracks yet")
-        _finish(sakura_report(records, _judge(judge, copilot, out)), out)
+        _finish(sakura_report(records, _judge(judge, copilot, out, llm_flags)), out)
 
 
-def _judge(enabled: bool, copilot: Answerer | None, out: Path) -> OptionJudge | None:
+def _judge(enabled: bool, copilot: Answerer | None, out: Path, llm_flags: dict) -> OptionJudge | None:
     """The LLM judge over the Copilot's own LLM (or the configured one in --report-only mode)."""
     if not enabled:
         return None
@@ -175,5 +189,5 @@ def _judge(enabled: bool, copilot: Answerer | None, out: Path) -> OptionJudge | 
         from copilot.config import load_settings
         from copilot.llm import make_llm
 
-        llm = make_llm(load_settings())
+        llm = make_llm(load_settings(**llm_flags))
     return OptionJudge(llm, out / "judgements.jsonl")

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from copilot.audio import load_audio
+from copilot.config import Settings
 from copilot.errors import CopilotError, ToolError
 from copilot.tools.arguments import validate_arguments
 from copilot.tools.backends import Runtime, registered_backends, use_runtime
@@ -46,9 +47,10 @@ def _parse_arg(text: str) -> tuple[str, Any]:
         return key, value
 
 
-def run_tool(toolset: str | None, name: str, audio_paths: list[str], args: list[str]) -> Any:
+def run_tool(toolset: str | None, name: str, audio_paths: list[str], args: list[str],
+             settings: Settings | None = None) -> Any:
     """Call one tool as a program would: audio handles in, validated arguments, JSON out."""
-    runtime = Runtime()
+    runtime = Runtime(settings)
     ts = load_toolset(toolset or runtime.settings.toolset)
     if name not in ts.tools:
         raise CopilotError(f"no tool {name!r}; `copilot tools` lists them")
