@@ -7,7 +7,7 @@ questions on one instance pays each load once.
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -77,19 +77,21 @@ class Copilot:
             return self._planner
 
     def ask(self, instruction: str, audio: Sequence[str | Path | Audio] = (), text: str | None = None,
-            options: Sequence[str] | None = None, program_key: str | None = None) -> Answer:
+            options: Sequence[str] | None = None, program_key: str | None = None,
+            on_phase: Callable[[str], None] | None = None) -> Answer:
         """Answer ``instruction`` about the recordings in ``audio``.
 
         ``text`` is an extra text or word the question is about; ``options`` the allowed answers
         (default: those the instruction lists, if any). ``program_key`` groups questions that
         should share one program (a benchmark task), instead of the instruction without its options.
+        ``on_phase`` is called with each step's name (for progress displays).
         """
         recordings = [a if isinstance(a, Audio) else load_audio(a, self.settings.max_audio_seconds)
                       for a in audio]
         chosen = list(options) if options is not None else extract_options(instruction)
         signature = infer_signature(len(recordings), text, has_options=bool(chosen))
         return self.planner.solve(instruction, signature, dict(zip(signature.audio, recordings)), text,
-                                  chosen, program_key)
+                                  chosen, program_key, on_phase=on_phase)
 
 
 def _check_backend_names(settings: Settings) -> None:

@@ -20,7 +20,14 @@ from typing import IO
 
 import click
 
-from copilot.cli_options import add_verbosity, error_record, json_option, llm_options, wants_json_errors
+from copilot.cli_options import (
+    PhaseSpinner,
+    add_verbosity,
+    error_record,
+    json_option,
+    llm_options,
+    wants_json_errors,
+)
 from copilot.errors import CopilotError
 
 log = logging.getLogger(__name__)
@@ -135,11 +142,14 @@ def _strings(value: object) -> bool:
 @click.option("--max-repairs", type=click.IntRange(0, 20), help="How many times a failed program goes "
               "back to the LLM for repair (default 3).")
 @click.option("--max-seconds", type=float, help="Refuse audio longer than this (default 3600).")
-@click.option("--no-retrieval", is_flag=True, help="Show the LLM every tool and example (slower).")
-@click.option("--no-cache", is_flag=True, help="Plan a new program even if this question was seen before.")
+@click.option("--retrieval", is_flag=True, help="Show the LLM only the tools and examples most like the question: a "
+              "shorter prompt, but prefilled anew for every question (default: the static prompt, whose prefix "
+              "the embedded model keeps).")
+@click.option("--no-cache", is_flag=True, help="Plan a new program: neither use nor store programs (the task "
+              "store and the paraphrase library).")
 @llm_options
 def ask(words, questions, text, options, show_program, trace_file, as_json, max_repairs, max_seconds,
-        no_retrieval, no_cache, llm_flags) -> None:
+        retrieval, no_cache, llm_flags) -> None:
     """Answer INSTRUCTION about one or more AUDIO files (local files: wav, flac, mp3, m4a, ...).
 
     \b
@@ -162,7 +172,7 @@ def ask(words, questions, text, options, show_program, trace_file, as_json, max_
         jobs: Iterable[_Question] = [_Question(words[0], list(words[1:]), text, chosen, "the question")]
     else:
         jobs = _read_questions(questions, list(words), text, chosen)
-    copilot = Copilot(retrieval=not no_retrieval, program_cache=not no_cache, max_repairs=max_repairs,
+    copilot = Copilot(retrieval=retrieval, program_cache=not no_cache, max_repairs=max_repairs,
                       max_audio_seconds=max_seconds, **llm_flags)
     records = []
     for number, job in enumerate(jobs, 1):
@@ -171,7 +181,9 @@ def ask(words, questions, text, options, show_program, trace_file, as_json, max_
         try:
             if not job.audio:
                 raise CopilotError(f"{job.where}: no audio file (give AUDIO files, or \"audio\" in the line)")
-            answer = copilot.ask(job.instruction, audio=job.audio, text=job.text, options=job.options)
+            with PhaseSpinner() as spinner:
+                answer = copilot.ask(job.instruction, audio=job.audio, text=job.text, options=job.options,
+                                     on_phase=spinner)
         except CopilotError as exc:
             if single:
                 raise
@@ -302,6 +314,73 @@ def config_show(as_json: bool, llm_flags: dict) -> None:
     width = max(len(name) for name, _, _ in rows)
     for name, value, source in rows:
         click.echo(f"{name:<{width}}  {json.dumps(value, ensure_ascii=False):<40}  {source}")
+
+
+# -- cache ------------------------------------------------------------------------------------------
+def _program_store():
+    from copilot.config import load_settings
+    from copilot.planner.store import ProgramStore
+
+    return ProgramStore(load_settings().cache_dir / "programs")
+
+
+@main.group()
+def cache() -> None:
+    """The stored programs: one per task, found again for paraphrases (the library).
+
+    \b
+    Examples:
+      copilot cache list
+      copilot cache show 3f2a9c
+      copilot cache clear --yes
+    """
+
+
+@cache.command("list")
+@json_option("Print the entries as JSON lines.")
+def cache_list(as_json: bool) -> None:
+    """One line per stored program: key, uses, failures, flag, the LLM that wrote it, the task."""
+    for entry in _program_store().entries():
+        if as_json:
+            click.echo(json.dumps({k: v for k, v in entry.items() if k != "embedding"}, ensure_ascii=False))
+            continue
+        flag = "FLAGGED" if entry.get("flagged") else "ok"
+        click.echo(f"{entry['key'][:12]}  {len(entry['uses']):>4} uses  {entry['failures']:>3} failed  {flag:<7}  "
+                   f"{entry['llm'][:24]:<24}  {_printable(entry['instruction'][:80])}")
+
+
+@cache.command("show")
+@click.argument("key")
+def cache_show(key: str) -> None:
+    """Print one stored program (KEY: its key or a unique start of it) with its record."""
+    entry = _one_entry(key)
+    click.echo(f"# task: {_printable(entry['instruction'])}\n# signature: {entry['signature']}  toolset: "
+               f"{entry['toolset']}  llm: {entry['llm']}\n# uses: {len(entry['uses'])}  failures: "
+               f"{entry['failures']}  flagged: {entry.get('flagged') or 'no'}")
+    click.echo(_printable(entry["program"].rstrip()))
+
+
+@cache.command("clear")
+@click.argument("key", required=False)
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def cache_clear(key: str | None, yes: bool) -> None:
+    """Drop the program KEY, or every stored program when no KEY is given."""
+    store = _program_store()
+    if key:
+        store.drop(_one_entry(key)["key"])
+        click.echo(f"dropped {key}")
+        return
+    if not yes:
+        click.confirm(f"drop all {len(store.entries())} stored programs?", abort=True)
+    click.echo(f"dropped {store.clear()} stored programs")
+
+
+def _one_entry(prefix: str) -> dict:
+    found = [e for e in _program_store().entries() if e["key"].startswith(prefix)]
+    if len(found) != 1:
+        raise CopilotError(f"{len(found)} stored programs have a key starting with {prefix!r}; "
+                           "see copilot cache list")
+    return found[0]
 
 
 # -- mcp --------------------------------------------------------------------------------------------

@@ -9,7 +9,11 @@ JSON too.
 from __future__ import annotations
 
 import functools
+import itertools
 import logging
+import sys
+import threading
+import time
 
 import click
 
@@ -111,3 +115,45 @@ def add_verbosity(command: click.Command) -> None:
     if isinstance(command, click.Group):
         for sub in command.commands.values():
             add_verbosity(sub)
+
+
+class PhaseSpinner:
+    """A one-line spinner on stderr naming the current step and its time ("planning 12 s").
+
+    Only on a terminal and when progress is shown; elsewhere each step is logged at INFO (``-v``).
+    Use as a context manager and pass the instance as ``on_phase``.
+    """
+
+    FRAMES = "|/-\\"
+
+    def __init__(self) -> None:
+        self.live = sys.stderr.isatty() and show_progress()
+        self.phase = ""
+        self._since = time.monotonic()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._spin, daemon=True)
+
+    def __call__(self, phase: str) -> None:
+        self.phase, self._since = phase, time.monotonic()
+        if not self.live:
+            logging.getLogger(LOGGER).info("%s…", phase)
+
+    def __enter__(self) -> PhaseSpinner:
+        if self.live:
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.live:
+            self._stop.set()
+            self._thread.join()
+            sys.stderr.write("\r\033[K")
+            sys.stderr.flush()
+
+    def _spin(self) -> None:
+        for frame in itertools.cycle(self.FRAMES):
+            if self._stop.wait(0.2):
+                return
+            if self.phase:
+                sys.stderr.write(f"\r\033[K{frame} {self.phase} {time.monotonic() - self._since:.0f} s")
+                sys.stderr.flush()

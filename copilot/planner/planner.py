@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import ast
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from copilot.audio import Audio
 from copilot.errors import ErrorKind, SetupError
-from copilot.llm.base import ChatModel, Message
-from copilot.options import match_option, normalise, task_text
+from copilot.llm.base import ChatModel, Message, choose_option
+from copilot.options import normalise, task_text
 from copilot.planner import feedback
 from copilot.planner.answers import Mapped, caveats, to_answer
 from copilot.planner.extract import extract_program
@@ -36,6 +36,7 @@ from copilot.tools import Runtime, Toolset
 from copilot.tools.bridge import ToolBridge
 
 PLAN_TOKENS = 700
+NONE_OF_THEM = "none of these"  # offered when mapping a free answer, so an unrelated one goes back for repair
 REPAIR_TEMPERATURE = 0.5
 ESCALATED_TEMPERATURE = 0.9
 
@@ -62,7 +63,9 @@ class Planner:
 
     # -- one question -------------------------------------------------------------------------
     def solve(self, instruction: str, signature: Signature, audio: Mapping[str, Audio], text: str | None,
-              options: Sequence[str], program_key: str | None = None, library: bool = True) -> Answer:
+              options: Sequence[str], program_key: str | None = None, library: bool = True,
+              on_phase: Callable[[str], None] | None = None) -> Answer:
+        """Answer one question; ``on_phase`` hears each step ("planning", "running", "repair 1", ...)."""
         started = time.perf_counter()
         loads_before = self.runtime.load_seconds_total()
         options = list(options)
@@ -74,7 +77,7 @@ class Planner:
         inputs["question"] = instruction
         task = program_key or task_text(instruction) or instruction
         key = ProgramStore.key(task, signature.key(), self.toolset.version)
-        context = _Context(instruction, signature, audio, options, inputs)
+        context = _Context(instruction, signature, audio, options, inputs, on_phase or (lambda phase: None))
         trace = Trace()
 
         stored = self.store.lookup(key, task, signature.key(), self.toolset.version, library=library)
@@ -101,7 +104,7 @@ class Planner:
     # -- the repair loop ----------------------------------------------------------------------
     def _plan(self, ctx: _Context, trace: Trace, stored: str | None) -> Mapped | None:
         """Ask for programs until one answers or the repair budget is spent; return its mapped answer."""
-        self._keep_prefix()
+        self._keep_prefix(ctx)
         first = self.prompts.messages(ctx.instruction, ctx.signature, ctx.options)
         messages = list(first)
         if stored is not None:  # the stored program failed on this item: repair it for this item only
@@ -116,6 +119,7 @@ class Planner:
             else:
                 note = "after a repeated program: a targeted hint and a higher temperature" if repeats else None
                 temperature = ESCALATED_TEMPERATURE if repeats else temperature
+            ctx.on_phase("planning" if purpose == "plan" else f"repair {round_}")
             call = self._call(messages, purpose, temperature)
             program, reason = extract_program(call.reply, self.toolset.tools)
             messages.append(Message("assistant", call.reply))
@@ -157,6 +161,7 @@ class Planner:
             kind = ErrorKind.CONSTANT_ANSWER if problem.kind == "constant_answer" else ErrorKind.UNGROUNDED
             return Attempt.refused(program, call, kind, problem.message, feedback.refused(problem.message),
                                    note=note), None
+        ctx.on_phase("running the program")
         result = run_program(compiled, ctx.inputs, ToolBridge(self.toolset.tools, ctx.audio, self.runtime),
                              self.limits)
         if result.error_kind is ErrorKind.ENVIRONMENT:
@@ -170,7 +175,8 @@ class Planner:
             reason = "no tool call succeeded in this run, so the answer does not come from the recording"
             return Attempt.refused(program, call, ErrorKind.UNGROUNDED, reason, feedback.refused(reason), result,
                                    note), None
-        mapped = to_answer(result.value, ctx.options, lambda text, opts: self._map_option(text, opts, trace))
+        mapped = to_answer(result.value, ctx.options,
+                           lambda text, opts: self._map_option(text, opts, ctx.instruction, trace))
         if mapped.answer is None:
             return Attempt.refused(program, call, ErrorKind.BAD_ANSWER, mapped.reason,
                                    feedback.bad_answer(result.value, mapped.reason, ctx.options), result,
@@ -189,10 +195,11 @@ class Planner:
                           open_text=open_text)
 
     # -- LLM calls ------------------------------------------------------------------------------
-    def _keep_prefix(self) -> None:
+    def _keep_prefix(self, ctx: _Context) -> None:
         """Let a backend that can keep prompt state (the embedded model) keep the static prefix's."""
         keep = getattr(self.llm, "keep_prefix", None)
         if keep is not None and not self._prefix_kept and self.prompts.static:
+            ctx.on_phase("loading the LLM and its prompt prefix (computed once, the first time: minutes)")
             keep(self.prompts.prefix())
             self._prefix_kept = True
 
@@ -201,13 +208,13 @@ class Planner:
         return LLMCall(purpose, completion.text, completion.prompt_tokens, completion.completion_tokens,
                        completion.cached_tokens, completion.seconds, completion.prefill_seconds, temperature)
 
-    def _map_option(self, text: str, options: Sequence[str], trace: Trace) -> str | None:
-        prompt = feedback.PROMPTS.render("map_option", answer=text, options=feedback.format_options(options))
-        completion = self.llm.complete([Message("user", prompt)], max_tokens=20, temperature=0.0)
-        trace.other_calls.append(LLMCall("map_option", completion.text, completion.prompt_tokens,
-                                         completion.completion_tokens, completion.cached_tokens, completion.seconds,
-                                         completion.prefill_seconds))
-        return match_option(completion.text, options)
+    def _map_option(self, text: str, options: Sequence[str], question: str, trace: Trace) -> str | None:
+        """The option a free answer means, scored over both option orders (no bias to the first); or None."""
+        choice = choose_option(self.llm, f'A program answered "{text}" to this question: {question} '
+                               "Which option does that answer mean?", [*options, NONE_OF_THEM])
+        trace.other_calls += [LLMCall("map_option", c.text, c.prompt_tokens, c.completion_tokens, c.cached_tokens,
+                                      c.seconds, c.prefill_seconds) for c in choice.completions]
+        return None if choice.option == NONE_OF_THEM else choice.option
 
     # -- the answer -----------------------------------------------------------------------------
     def _answer(self, mapped: Mapped | None, last: Attempt, source: str, source_instruction: str | None,
@@ -238,3 +245,4 @@ class _Context:
     audio: Mapping[str, Audio]
     options: list[str]
     inputs: dict[str, Any]
+    on_phase: Callable[[str], None]

@@ -21,7 +21,7 @@ from copilot.planner.signature import Signature
 from copilot.tools import Toolset
 
 EXAMPLES_FILE = Path(__file__).with_name("examples.jsonl")
-ALWAYS = ("query_llm",)
+ALWAYS = ("query_llm", "choose")
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from typing import Any
 
 import click
 
-from copilot.planner.cache import program_id
+from copilot.planner.store import program_id
 from copilot.suites.items import BenchDataError
 from copilot.suites.plots import SERIES_COLOURS, bar_chart, esc, histogram, stacked_chart
 from copilot.suites.runner import latest_records, read_predictions

@@ -106,10 +106,10 @@ def test_bad_result_type_goes_back(tmp_path):
 def test_answer_outside_the_options_is_mapped_or_repaired(tmp_path):
     maybe = fence("def main(audio, options, question):\n    long = audio_properties(audio)['duration_s'] > 3\n"
                   "    return 'maybe' if long else 'unsure'")
-    cp, llm = make([maybe, "NONE", GOOD], tmp_path)
+    cp, llm = make([maybe, "none of these", "none of these", GOOD], tmp_path)
     ans = cp.ask(QUESTION, audio=[SPEECH])
     assert ans.ok and ans.answer == "yes" and ans.attempts == 2
-    assert "not one of the options" in last_user_message(llm, 2)
+    assert "not one of the options" in last_user_message(llm, 3)
 
 
 def test_options_are_matched_deterministically_first(tmp_path):
@@ -122,9 +122,10 @@ def test_options_are_matched_deterministically_first(tmp_path):
 def test_llm_maps_an_answer_only_as_a_fallback(tmp_path):
     vague = fence("def main(audio, options, question):\n    long = audio_properties(audio)['duration_s'] > 3\n"
                   "    return 'it is rather lengthy' if long else 'it is brief'")
-    cp, llm = make([vague, "yes"], tmp_path)
+    cp, llm = make([vague, "yes", "yes"], tmp_path)  # the options as given, then reversed
     ans = cp.ask(QUESTION, audio=[SPEECH])
-    assert ans.answer == "yes" and [c.purpose for c in ans.trace.llm_calls] == ["plan", "map_option"]
+    assert ans.answer == "yes" and [c.purpose for c in ans.trace.llm_calls] == ["plan", "map_option", "map_option"]
+    assert "none of these" in llm.calls[1][-1].content
 
 
 def test_gives_up_after_max_repairs_with_a_clear_error(tmp_path):
