@@ -23,10 +23,10 @@ import datasets
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from copilot.api import Copilot  # noqa: E402
-from copilot.testing import bench_fixtures as fixtures  # noqa: E402
 from copilot.suites.dynamic_superb import instance_items, select_tasks  # noqa: E402
 from copilot.suites.runner import read_predictions, run_items  # noqa: E402
 from copilot.suites.scoring import score_task  # noqa: E402
+from copilot.testing import bench_fixtures as fixtures  # noqa: E402
 
 
 def run_mode(copilot: Copilot, root: Path, task: str, workers: int, reuse: bool, out: Path) -> dict:

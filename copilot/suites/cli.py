@@ -7,26 +7,50 @@ every finished item of the selected tasks and write ``<out>/summary.md`` and ``s
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import Iterator
 from pathlib import Path
 
 import click
 
+from copilot.errors import CopilotError
+from copilot.pools import TaskRecord, load_pool
 from copilot.suites.dynamic_superb import PHASE1_POOL, instance_items, select_tasks
 from copilot.suites.items import BenchDataError
-from copilot.suites.runner import Answerer, latest_records, read_predictions, run_items
+from copilot.suites.runner import Answerer, Engine, LocalEngine, latest_records, read_predictions, run_engine
 from copilot.suites.sakura import HOPS, sakura_items
 from copilot.suites.scoring import OptionJudge
 from copilot.suites.tables import Report, dynamic_superb_report, sakura_report
-from copilot.errors import CopilotError
-from copilot.pools import TaskRecord, load_pool
 
 
-def make_copilot() -> Answerer:
+def make_copilot(settings=None) -> Answerer:
     """The answerer the commands use: one Copilot from the settings (config file, COPILOT_* env)."""
     from copilot.api import Copilot
 
-    return Copilot()
+    return Copilot(settings=settings)
+
+
+@contextlib.contextmanager
+def _engine(engine: str, workers: int, item_budget: float | None, ray_address: str | None, actors: int | None,
+            actor_cpus: float, actor_gpus: float) -> Iterator[tuple[Engine, Answerer | None]]:
+    """The engine of one command, and the local Copilot (None on Ray: the actors hold theirs).
+
+    Ray actors get the driver's settings, resolved here, so every node runs with the same LLM
+    and backends whatever its own environment says.
+    """
+    if engine == "local":
+        copilot = make_copilot()
+        yield LocalEngine(copilot, workers, item_budget), copilot
+        return
+    from copilot.config import load_settings
+    from copilot.suites.ray_engine import RayEngine
+
+    engine = RayEngine(functools.partial(make_copilot, load_settings()), address=ray_address, actors=actors,
+                       actor_cpus=actor_cpus, actor_gpus=actor_gpus, item_budget=item_budget)
+    try:
+        yield engine, None
+    finally:
+        engine.close()
 
 
 @contextlib.contextmanager
@@ -56,6 +80,22 @@ def _common(func):
                      "one per task (slower; for comparison)."),
         click.option("--report-only", is_flag=True, help="Score what is in the predictions file; run nothing."),
         click.option("--no-progress", is_flag=True, help="No progress bar."),
+        click.option("--item-budget", type=click.FloatRange(min=0, min_open=True), default=900.0, show_default=True,
+                     help="Seconds one item may take (planning, repairs, tools); past it the item is recorded "
+                          "as a timeout."),
+        click.option("--stop-after-errors", type=click.IntRange(min=1), help="Stop (a rerun resumes) after N "
+                     "failed items in a row, e.g. when the LLM server is gone; default: go on."),
+        click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True,
+                     help="local: threads in this process (--workers); ray: actors on a Ray cluster, "
+                          "one Copilot each (docs/cluster.md)."),
+        click.option("--ray-address", help="Ray cluster to join: auto, HOST:6379 or ray://HOST:10001 "
+                     "(default: start Ray on this machine)."),
+        click.option("--actors", type=click.IntRange(min=1), help="Ray actors (default: cluster CPUs / "
+                     "--actor-cpus)."),
+        click.option("--actor-cpus", type=click.FloatRange(min=0), default=1.0, show_default=True,
+                     help="CPUs each Ray actor reserves."),
+        click.option("--actor-gpus", type=click.FloatRange(min=0), default=0.0, show_default=True,
+                     help="GPUs each Ray actor reserves (fractions share a GPU)."),
     ]
     for option in reversed(options):
         func = option(func)
@@ -83,8 +123,8 @@ def bench() -> None:
               default=Path("bench-out/dynamic-superb"), show_default=True)
 @click.option("--pool", default=PHASE1_POOL, show_default=True, help="Instruction pool with the task list.")
 @_common
-def dynamic_superb(tasks: str, data: str, out: Path, pool: str, limit: int | None, workers: int, judge: bool,
-                   plan_per_item: bool, report_only: bool, no_progress: bool) -> None:
+def dynamic_superb(tasks: str, data: str, out: Path, pool: str, limit: int | None, judge: bool,
+                   plan_per_item: bool, report_only: bool, no_progress: bool, **run) -> None:
     """Dynamic-SUPERB: one program per task, reused on every item; accuracy per task and dimension."""
     with _user_errors():
         _quiet_datasets()
@@ -93,10 +133,11 @@ def dynamic_superb(tasks: str, data: str, out: Path, pool: str, limit: int | Non
             raise BenchDataError(f"--data {data}: no such folder (use 'hf' for the hub)")
         out.mkdir(parents=True, exist_ok=True)
         predictions = out / "predictions.jsonl"
-        copilot = None if report_only else make_copilot()
-        if copilot is not None:
-            _run_instances(copilot, selected, data, predictions, limit=limit, workers=workers,
-                           reuse_programs=not plan_per_item, progress=not no_progress)
+        copilot = None
+        if not report_only:
+            with _engine(**_engine_options(run)) as (engine, copilot):
+                _run_instances(engine, selected, data, predictions, limit=limit, reuse_programs=not plan_per_item,
+                               progress=not no_progress, stop_after_errors=run["stop_after_errors"])
         wanted = {r.task for r in selected}
         records = [r for r in latest_records(read_predictions(predictions)) if r["task"] in wanted]
         if not records:
@@ -104,8 +145,13 @@ def dynamic_superb(tasks: str, data: str, out: Path, pool: str, limit: int | Non
         _finish(dynamic_superb_report(records, load_pool(pool), _judge(judge, copilot, out)), out)
 
 
-def _run_instances(copilot: Answerer, selected: list[TaskRecord], data: str, predictions: Path, *, limit: int | None,
-                   workers: int, reuse_programs: bool, progress: bool) -> None:
+def _engine_options(run: dict) -> dict:
+    return {k: run[k] for k in ("engine", "workers", "item_budget", "ray_address", "actors", "actor_cpus",
+                                "actor_gpus")}
+
+
+def _run_instances(engine: Engine, selected: list[TaskRecord], data: str, predictions: Path, *, limit: int | None,
+                   **options) -> None:
     """Run each selected instance in turn; one that cannot be loaded is reported and skipped."""
     unavailable = []
     for record in selected:
@@ -115,8 +161,7 @@ def _run_instances(copilot: Answerer, selected: list[TaskRecord], data: str, pre
             unavailable.append(record.task)
             click.echo(f"skipping {record.task}: {exc}", err=True)
             continue
-        run_items(copilot, items, predictions, workers=workers, total=total, desc=record.task,
-                  reuse_programs=reuse_programs, progress=progress)
+        run_engine(engine, items, predictions, total=total, desc=record.task, **options)
     if len(unavailable) == len(selected):
         raise BenchDataError(f"no instance could be loaded from {data}")
 
@@ -130,18 +175,20 @@ def _run_instances(copilot: Answerer, selected: list[TaskRecord], data: str, pre
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path),
               default=Path("bench-out/sakura"), show_default=True)
 @_common
-def sakura(data: Path, tracks: str, hop: str, out: Path, limit: int | None, workers: int, judge: bool,
-           plan_per_item: bool, report_only: bool, no_progress: bool) -> None:
+def sakura(data: Path, tracks: str, hop: str, out: Path, limit: int | None, judge: bool,
+           plan_per_item: bool, report_only: bool, no_progress: bool, **run) -> None:
     """SAKURA: single- and multi-hop attribute questions; accuracy per track beside the paper's models."""
     with _user_errors():
         hops = HOPS if hop == "both" else (hop,)
         items = sakura_items(data, [t.strip() for t in tracks.split(",") if t.strip()] or None, hops, limit)
         out.mkdir(parents=True, exist_ok=True)
         predictions = out / "predictions.jsonl"
-        copilot = None if report_only else make_copilot()
-        if copilot is not None:
-            run_items(copilot, items, predictions, workers=workers, total=len(items), desc="sakura",
-                      reuse_programs=not plan_per_item, progress=not no_progress)
+        copilot = None
+        if not report_only:
+            with _engine(**_engine_options(run)) as (engine, copilot):
+                run_engine(engine, items, predictions, total=len(items), desc="sakura",
+                           reuse_programs=not plan_per_item, progress=not no_progress,
+                           stop_after_errors=run["stop_after_errors"])
         wanted = {item.key for item in items}
         records = [r for r in latest_records(read_predictions(predictions)) if (r["task"], r["id"]) in wanted]
         if not records:

@@ -6,12 +6,12 @@ import json
 
 import pytest
 
+from copilot.errors import ToolError
+from copilot.pools import load_pool
 from copilot.suites.dynamic_superb import instance_items
 from copilot.suites.items import AudioRef, BenchDataError, BenchItem
 from copilot.suites.runner import read_predictions, run_items
 from copilot.suites.scoring import score_tasks
-from copilot.errors import ToolError
-from copilot.pools import load_pool
 
 from .fakes import FakeCopilot
 

@@ -1,0 +1,84 @@
+"""A local OpenAI-compatible chat-completions server with scripted replies, on 127.0.0.1.
+
+The remote LLM backend (``--llm openai --llm-base-url``) talks to it over real HTTP, so tests can
+point Ray actors and ``copilot bench`` subprocesses at it, count the requests, slow it down and
+stop it mid-run. Replies are programs over the real ``audio_properties`` tool, chosen from the
+``Options:`` line of the planner's prompt, so every task gets a deterministic program.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+def program_for(prompt: str) -> str:
+    """A program for the task in ``prompt``: noise from silent frames, any other pair from duration."""
+    options = re.findall(r'"([^"]*)"', (re.findall(r"^Options: (.*)$", prompt, re.M) or [""])[-1])
+    if "noisy" in options:
+        rule = 'return "clean" if audio_properties(audio)["silence_ratio"] > 0 else "noisy"'
+    else:
+        first, second = (options + ["yes", "no"])[:2]
+        rule = f'return {first!r} if audio_properties(audio)["duration_s"] >= 1.5 else {second!r}'
+    return f"```python\ndef main(audio):\n    {rule}\n```"
+
+
+class ChatServer:
+    """``with ChatServer() as server:`` serves ``server.url`` until ``stop()`` or the block ends."""
+
+    def __init__(self, delay: float = 0.0) -> None:
+        self.delay = delay
+        self.requests = 0
+        self._lock = threading.Lock()
+        self._server: ThreadingHTTPServer | None = None
+        self.port = 0
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    def start(self) -> ChatServer:
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
+                with owner._lock:
+                    owner.requests += 1
+                time.sleep(owner.delay)
+                text = program_for(body["messages"][-1]["content"])
+                reply = json.dumps({
+                    "id": "c", "object": "chat.completion", "created": 0, "model": body.get("model", "m"),
+                    "choices": [{"index": 0, "finish_reason": "stop",
+                                 "message": {"role": "assistant", "content": text}}],
+                    "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(reply)))
+                self.end_headers()
+                self.wfile.write(reply)
+
+            def log_message(self, *args) -> None:
+                return None
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        self._server.daemon_threads = True
+        self.port = self._server.server_address[1]
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        """Go away: the port is closed, so clients get connection refused."""
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def __enter__(self) -> ChatServer:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()

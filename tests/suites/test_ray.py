@@ -1,0 +1,173 @@
+"""The Ray engine against a real local Ray cluster (2 CPUs on 127.0.0.1).
+
+Actors build real Copilots from settings, as ``copilot bench --engine ray`` does, whose LLM is the
+OpenAI backend talking to a local scripted chat server; programs run in the real sandbox over the
+real ``audio_properties`` tool on the bench fixtures. (Retrieval is off: its embedding model would
+cost each new actor seconds and is not what these tests are about.)
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+import ray
+
+from copilot.api import Copilot
+from copilot.config import load_settings
+from copilot.pools import load_pool
+from copilot.suites.dynamic_superb import instance_items
+from copilot.suites.ray_engine import RayEngine
+from copilot.suites.runner import LocalEngine, read_predictions, run_engine
+from copilot.testing import bench_fixtures as fixtures
+
+from .chat_server import ChatServer
+
+ROOT = Path(__file__).resolve().parents[2]
+POOL = {r.task: r for r in load_pool("dynamic_superb_phase1")}
+TASKS = ["SpeechDetection_LJSpeech", "NoiseDetection_LJSpeech_MUSAN-Gaussian"]
+ITEMS = 6
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("ray-data")
+    fixtures.build_dynamic_superb(root, TASKS, items=ITEMS, fmt="parquet")
+    return root
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level="ERROR",
+             object_store_memory=100 * 2**20)
+    yield
+    ray.shutdown()
+
+
+@pytest.fixture(scope="module")
+def server():
+    with ChatServer() as running:
+        yield running
+
+
+def copilot_factory(server, cache: Path):
+    settings = load_settings(llm="openai", llm_base_url=server.url, cache_dir=cache, disk_cache=False)
+    return functools.partial(Copilot, settings=settings, retrieval=False)
+
+
+@pytest.fixture()
+def factory(server, tmp_path):
+    return copilot_factory(server, tmp_path / "cache")
+
+
+def items_of(data):
+    return [item for task in TASKS for item in instance_items(POOL[task], data)[1]]
+
+
+def comparable(records):
+    """Records without the timings, keyed by item: what must not depend on the engine."""
+    return {(r["task"], r["id"]): {k: v for k, v in r.items() if k != "timings"} for r in records}
+
+
+def assert_each_once(records, keys):
+    assert Counter((r["task"], r["id"]) for r in records) == Counter(set(keys))
+
+
+@pytest.fixture(scope="module")
+def local_records(data, server, tmp_path_factory):
+    out = tmp_path_factory.mktemp("local") / "p.jsonl"
+    before = server.requests
+    run_engine(LocalEngine(copilot_factory(server, out.parent / "cache")(), workers=2), items_of(data), out,
+               progress=False)
+    assert server.requests - before == len(TASKS)  # one plan per task
+    return comparable(read_predictions(out))
+
+
+def test_predictions_equal_the_local_engine_and_each_task_is_planned_once(cluster, data, server, factory,
+                                                                          local_records, tmp_path):
+    engine = RayEngine(factory, actors=2)
+    try:
+        before = server.requests
+        stats = run_engine(engine, items_of(data), tmp_path / "p.jsonl", progress=False)
+        assert server.requests - before == len(TASKS)  # planned on one actor, shipped to the other
+        assert len(engine.load_times) == 2
+    finally:
+        engine.close()
+    records = read_predictions(tmp_path / "p.jsonl")
+    assert stats.answered == len(records) == len(TASKS) * ITEMS and stats.errors == 0
+    assert comparable(records) == local_records
+    assert sum(r["from_cache"] for r in records) == len(records) - len(TASKS)
+    # The program's rule really ran: clean items have silent frames in this fixture, noisy ones none.
+    noise = [r for r in records if r["task"] == TASKS[1]]
+    assert sum(r["answer"] == r["label"] for r in noise) >= ITEMS - 1
+
+
+def test_a_killed_actor_loses_and_duplicates_nothing(cluster, data, factory, local_records, tmp_path):
+    engine = RayEngine(factory, actors=2)
+    victim = engine.slots[0]
+
+    def items():
+        for n, item in enumerate(items_of(data)):
+            if n == ITEMS + 2:  # mid-run, with items queued on both actors
+                assert victim.jobs, "the victim holds items when it is killed"
+                ray.kill(victim.handle)
+            yield item
+
+    try:
+        stats = run_engine(engine, items(), tmp_path / "p.jsonl", progress=False)
+        assert engine.deaths == 1 and len(engine.slots) == 2  # a replacement was started
+    finally:
+        engine.close()
+    records = read_predictions(tmp_path / "p.jsonl")
+    assert_each_once(records, local_records)
+    assert stats.errors == 0 and comparable(records) == local_records
+
+
+def test_resume_after_the_driver_is_interrupted(cluster, data, factory, local_records, tmp_path):
+    path = tmp_path / "p.jsonl"
+
+    def interrupted():
+        for n, item in enumerate(items_of(data)):
+            if n == ITEMS + 3:
+                raise KeyboardInterrupt
+            yield item
+
+    engine = RayEngine(factory, actors=2)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            run_engine(engine, interrupted(), path, progress=False)
+    finally:
+        engine.close()
+    kept = read_predictions(path)
+    assert 1 <= len(kept) <= ITEMS + 3
+    engine = RayEngine(factory, actors=2)
+    try:
+        stats = run_engine(engine, items_of(data), path, progress=False)
+    finally:
+        engine.close()
+    assert stats.skipped == len(kept) and stats.answered == len(local_records) - len(kept)
+    records = read_predictions(path)
+    assert_each_once(records, local_records)
+    # The rerun's actors plan the interrupted task's program again (from_cache, tokens differ): the
+    # same program, so the same answers.
+    outcome = ("answer", "value", "ok", "error", "program_id")
+    assert {k: [r[f] for f in outcome] for k, r in comparable(records).items()} == \
+        {k: [r[f] for f in outcome] for k, r in local_records.items()}
+
+
+def test_an_address_where_no_cluster_runs_gives_one_line(data, tmp_path):
+    env = dict(os.environ, PYTHONPATH=str(ROOT), COPILOT_CACHE_DIR=str(tmp_path / "cache"),
+               HF_DATASETS_CACHE=str(tmp_path / "hf"))
+    done = subprocess.run(
+        [sys.executable, "-c", "from copilot.cli import main; main()", "bench", "dynamic-superb",
+         "--tasks", TASKS[0], "--data", str(data), "--out", str(tmp_path / "out"), "--engine", "ray",
+         "--ray-address", "127.0.0.1:1"], capture_output=True, text=True, timeout=120, env=env)
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines() == [
+        "Error: --ray-address 127.0.0.1:1: no Ray cluster answers there (Connection refused); start one with "
+        "`ray start --head` or leave --ray-address out to run Ray here"]
