@@ -23,29 +23,29 @@ from copilot.suites.scoring import OptionJudge
 from copilot.suites.tables import Report, dynamic_superb_report, sakura_report
 
 
-def make_copilot(settings=None) -> Answerer:
+def make_copilot(settings=None, retrieval: bool = True) -> Answerer:
     """The answerer the commands use: one Copilot from the settings (config file, COPILOT_* env)."""
     from copilot.api import Copilot
 
-    return Copilot(settings=settings)
+    return Copilot(settings=settings, retrieval=retrieval)
 
 
 @contextlib.contextmanager
 def _engine(engine: str, workers: int, item_budget: float | None, ray_address: str | None, actors: int | None,
-            actor_cpus: float, actor_gpus: float) -> Iterator[tuple[Engine, Answerer | None]]:
+            actor_cpus: float, actor_gpus: float, no_retrieval: bool) -> Iterator[tuple[Engine, Answerer | None]]:
     """The engine of one command, and the local Copilot (None on Ray: the actors hold theirs).
 
     Ray actors get the driver's settings, resolved here, so every node runs with the same LLM
     and backends whatever its own environment says.
     """
     if engine == "local":
-        copilot = make_copilot()
+        copilot = make_copilot(retrieval=not no_retrieval)
         yield LocalEngine(copilot, workers, item_budget), copilot
         return
     from copilot.config import load_settings
     from copilot.suites.ray_engine import RayEngine
 
-    engine = RayEngine(functools.partial(make_copilot, load_settings()), address=ray_address, actors=actors,
+    engine = RayEngine(functools.partial(make_copilot, load_settings(), not no_retrieval), address=ray_address, actors=actors,
                        actor_cpus=actor_cpus, actor_gpus=actor_gpus, item_budget=item_budget)
     try:
         yield engine, None
@@ -78,6 +78,8 @@ def _common(func):
                      "deterministic matching finds none (prompt: copilot/suites/judge_prompt.txt)."),
         click.option("--plan-per-item", is_flag=True, help="Plan a program for every item instead of "
                      "one per task (slower; for comparison)."),
+        click.option("--no-retrieval", is_flag=True, help="Show the LLM every tool and example instead of the "
+                     "relevant ones (no embedding model to load; longer prompts)."),
         click.option("--report-only", is_flag=True, help="Score what is in the predictions file; run nothing."),
         click.option("--no-progress", is_flag=True, help="No progress bar."),
         click.option("--item-budget", type=click.FloatRange(min=0, min_open=True), default=900.0, show_default=True,
@@ -147,7 +149,7 @@ def dynamic_superb(tasks: str, data: str, out: Path, pool: str, limit: int | Non
 
 def _engine_options(run: dict) -> dict:
     return {k: run[k] for k in ("engine", "workers", "item_budget", "ray_address", "actors", "actor_cpus",
-                                "actor_gpus")}
+                                "actor_gpus", "no_retrieval")}
 
 
 def _run_instances(engine: Engine, selected: list[TaskRecord], data: str, predictions: Path, *, limit: int | None,
