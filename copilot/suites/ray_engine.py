@@ -81,6 +81,10 @@ class _Slot:
     jobs: dict[Any, tuple[Job, float]] = field(default_factory=dict)  # object ref -> (job, deadline)
 
 
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
 def _probe(address: str) -> None:
     """Fail fast on a HOST:PORT nothing listens on (Ray itself waits minutes for a missing GCS)."""
     host, _, port = address.removeprefix("ray://").rpartition(":")
@@ -103,8 +107,7 @@ def connect(address: str | None) -> bool:
         ray.init(address=address or None, include_dashboard=False, log_to_driver=False,
                  logging_level="ERROR", configure_logging=True)
     except Exception as exc:  # Ray raises ConnectionError, RuntimeError, ValueError... for "not there"
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise RunError(f"--ray-address {address}: cannot connect to a Ray cluster ({first})") from None
+        raise RunError(f"--ray-address {address}: cannot connect to a Ray cluster ({_first_line(exc)})") from None
     return True
 
 
@@ -178,17 +181,16 @@ class RayEngine:
             tries = self.tries.get(job.item.key, 0) + 1
             self.tries[job.item.key] = tries
             if tries >= self.max_tries:
-                first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
                 records.append(item_record(job.item, None, f"ActorDiedError: the Ray actor answering it died "
-                                                           f"{tries} times (last: {first})", 0.0, retry=True))
+                                                           f"{tries} times (last: {_first_line(exc)})", 0.0, retry=True))
             else:
                 self.backlog.appendleft(job)
         if self.restarts_left > 0:
             self.restarts_left -= 1
             self._spawn()
         elif not self.slots:
-            raise RunError(f"every Ray actor died ({self.deaths} deaths, no restarts left; last: "
-                           f"{type(exc).__name__}); the predictions written so far are kept: rerun to resume")
+            raise RunError(f"every Ray actor died ({self.deaths} deaths, no restarts left; last: {_first_line(exc)}); "
+                           "the predictions written so far are kept: rerun to resume")
         return records
 
     def _dispatch(self) -> None:
@@ -216,6 +218,8 @@ class RayEngine:
 
     def poll(self) -> list[dict[str, Any]]:
         refs = [ref for s in self.slots for ref in s.jobs] + [s.ready_ref for s in self.slots if not s.ready]
+        if not refs:
+            raise RunError("no Ray actor is left to answer the remaining items; rerun to resume")
         deadlines = [deadline for s in self.slots for _, deadline in s.jobs.values()]
         first = min(deadlines, default=float("inf"))
         timeout = None if first == float("inf") else max(0.0, first - time.monotonic())

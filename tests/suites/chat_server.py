@@ -1,4 +1,5 @@
-"""A local OpenAI-compatible chat-completions server with scripted replies, on 127.0.0.1.
+"""A local OpenAI-compatible chat-completions server with scripted replies, on 127.0.0.1, and the
+small instance its programs answer.
 
 The remote LLM backend (``--llm openai --llm-base-url``) talks to it over real HTTP, so tests can
 point Ray actors and ``copilot bench`` subprocesses at it, count the requests, slow it down and
@@ -13,6 +14,25 @@ import re
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+from copilot.pools import load_pool
+from copilot.suites.dynamic_superb import instance_items
+from copilot.suites.items import BenchItem
+from copilot.testing import bench_fixtures as fixtures
+
+# Single-recording tasks, so the served programs (``main(audio)``) fit them.
+TASKS = ["SpeechDetection_LJSpeech", "NoiseDetection_LJSpeech_MUSAN-Gaussian"]
+
+
+def build_instance(root: Path, items: int) -> Path:
+    fixtures.build_dynamic_superb(root, TASKS, items=items, fmt="parquet")
+    return root
+
+
+def items_of(root: Path) -> list[BenchItem]:
+    pool = {r.task: r for r in load_pool("dynamic_superb_phase1")}
+    return [item for task in TASKS for item in instance_items(pool[task], root)[1]]
 
 
 def program_for(prompt: str) -> str:
@@ -55,11 +75,14 @@ class ChatServer:
                     "choices": [{"index": 0, "finish_reason": "stop",
                                  "message": {"role": "assistant", "content": text}}],
                     "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}}).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(reply)))
-                self.end_headers()
-                self.wfile.write(reply)
+                try:
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(reply)))
+                    self.end_headers()
+                    self.wfile.write(reply)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client was killed mid-request (the SIGKILL test)
 
             def log_message(self, *args) -> None:
                 return None

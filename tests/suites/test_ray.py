@@ -20,25 +20,18 @@ import ray
 
 from copilot.api import Copilot
 from copilot.config import load_settings
-from copilot.pools import load_pool
-from copilot.suites.dynamic_superb import instance_items
 from copilot.suites.ray_engine import RayEngine
 from copilot.suites.runner import LocalEngine, read_predictions, run_engine
-from copilot.testing import bench_fixtures as fixtures
 
-from .chat_server import ChatServer
+from .chat_server import TASKS, ChatServer, build_instance, items_of
 
 ROOT = Path(__file__).resolve().parents[2]
-POOL = {r.task: r for r in load_pool("dynamic_superb_phase1")}
-TASKS = ["SpeechDetection_LJSpeech", "NoiseDetection_LJSpeech_MUSAN-Gaussian"]
 ITEMS = 6
 
 
 @pytest.fixture(scope="module")
 def data(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("ray-data")
-    fixtures.build_dynamic_superb(root, TASKS, items=ITEMS, fmt="parquet")
-    return root
+    return build_instance(tmp_path_factory.mktemp("ray-data"), ITEMS)
 
 
 @pytest.fixture(scope="module")
@@ -63,10 +56,6 @@ def copilot_factory(server, cache: Path):
 @pytest.fixture()
 def factory(server, tmp_path):
     return copilot_factory(server, tmp_path / "cache")
-
-
-def items_of(data):
-    return [item for task in TASKS for item in instance_items(POOL[task], data)[1]]
 
 
 def comparable(records):

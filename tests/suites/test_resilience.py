@@ -20,34 +20,23 @@ import pytest
 
 from copilot.api import Copilot
 from copilot.llm.remote import OpenAILLM
-from copilot.pools import load_pool
 from copilot.sandbox import Limits
-from copilot.suites.dynamic_superb import instance_items
 from copilot.suites.items import AudioRef, BenchItem
 from copilot.suites.runner import RunError, latest_records, read_predictions, run_items
-from copilot.testing import bench_fixtures as fixtures
 from copilot.testing import corpus
 from copilot.testing.llm import ScriptedLLM
 
-from .chat_server import ChatServer
+from .chat_server import TASKS, ChatServer, build_instance, items_of
 from .fakes import FakeCopilot
 
 ROOT = Path(__file__).resolve().parents[2]
-POOL = {r.task: r for r in load_pool("dynamic_superb_phase1")}
-TASKS = ["SpeechDetection_LJSpeech", "NoiseDetection_LJSpeech_MUSAN-Gaussian"]
 ITEMS = 8
 KILL_ROUNDS = 6
 
 
 @pytest.fixture(scope="module")
 def data(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("resilience-data")
-    fixtures.build_dynamic_superb(root, TASKS, items=ITEMS, fmt="parquet")
-    return root
-
-
-def items_of(data):
-    return [item for task in TASKS for item in instance_items(POOL[task], data)[1]]
+    return build_instance(tmp_path_factory.mktemp("resilience-data"), ITEMS)
 
 
 def keys_of(records):
