@@ -160,3 +160,21 @@ def test_an_address_where_no_cluster_runs_gives_one_line(data, tmp_path):
     assert done.stderr.strip().splitlines() == [
         "Error: --ray-address 127.0.0.1:1: no Ray cluster answers there (Connection refused); start one with "
         "`ray start --head` or leave --ray-address out to run Ray here"]
+
+
+def test_copilot_bench_runs_on_ray(cluster, data, server, local_records, tmp_path, monkeypatch):
+    """The command itself: settings resolved on the driver and shipped, the same predictions."""
+    from click.testing import CliRunner
+
+    from copilot.suites import cli
+
+    for name, value in {"LLM": "openai", "LLM_BASE_URL": server.url, "CACHE_DIR": str(tmp_path / "cache"),
+                        "DISK_CACHE": "false", "CONFIG": str(tmp_path / "none.toml")}.items():
+        monkeypatch.setenv(f"COPILOT_{name}", value)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli.bench, [
+        "dynamic-superb", "--tasks", ",".join(TASKS), "--data", str(data), "--out", str(out), "--engine", "ray",
+        "--actors", "2", "--no-retrieval", "--no-progress"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert comparable(read_predictions(out / "predictions.jsonl")) == local_records
+    assert f"| {TASKS[0]} |" in result.output
