@@ -45,12 +45,13 @@ def _engine(engine: str, workers: int, item_budget: float | None, ray_address: s
     from copilot.config import load_settings
     from copilot.suites.ray_engine import RayEngine
 
-    engine = RayEngine(functools.partial(make_copilot, load_settings(), not no_retrieval), address=ray_address, actors=actors,
-                       actor_cpus=actor_cpus, actor_gpus=actor_gpus, item_budget=item_budget)
+    factory = functools.partial(make_copilot, load_settings(), not no_retrieval)
+    on_ray = RayEngine(factory, address=ray_address, actors=actors, actor_cpus=actor_cpus, actor_gpus=actor_gpus,
+                       item_budget=item_budget)
     try:
-        yield engine, None
+        yield on_ray, None
     finally:
-        engine.close()
+        on_ray.close()
 
 
 @contextlib.contextmanager

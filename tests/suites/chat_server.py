@@ -4,7 +4,7 @@ small instance its programs answer.
 The remote LLM backend (``--llm openai --llm-base-url``) talks to it over real HTTP, so tests can
 point Ray actors and ``copilot bench`` subprocesses at it, count the requests, slow it down and
 stop it mid-run. Replies are programs over the real ``audio_properties`` tool, chosen from the
-``Options:`` line of the planner's prompt, so every task gets a deterministic program.
+``Options:`` line of the planner's prompt (or by ``reply``), so every task gets a deterministic program.
 """
 
 from __future__ import annotations
@@ -46,11 +46,48 @@ def program_for(prompt: str) -> str:
     return f"```python\ndef main(audio):\n    {rule}\n```"
 
 
+SLOW_TOOLSET = '''
+import time
+
+from copilot.audio import Audio
+from copilot.tools import tool
+
+
+@tool(cacheable=False)
+def wait_and_measure(audio: Audio, seconds: float) -> dict:
+    """Wait, then report the recording's duration (a stand-in for a backend that stalls).
+
+    Args:
+        audio: The recording.
+        seconds: How long to wait first.
+
+    Returns:
+        {"duration_s": float}
+    """
+    time.sleep(seconds)
+    return {"duration_s": audio.duration}
+'''
+
+
+def slow_toolset(folder: Path) -> Path:
+    """A user toolset with one tool that waits as long as it is told: a backend that stalls or hangs."""
+    folder.mkdir()
+    (folder / "__init__.py").write_text("")
+    (folder / "stall.py").write_text(SLOW_TOOLSET)
+    return folder
+
+
+def waiting_program(seconds: float) -> str:
+    rule = f'"yes" if wait_and_measure(audio, {seconds})["duration_s"] > 1 else "no"'
+    return f"```python\ndef main(audio):\n    return {rule}\n```"
+
+
 class ChatServer:
     """``with ChatServer() as server:`` serves ``server.url`` until ``stop()`` or the block ends."""
 
-    def __init__(self, delay: float = 0.0) -> None:
+    def __init__(self, delay: float = 0.0, reply=program_for) -> None:
         self.delay = delay
+        self.reply = reply
         self.requests = 0
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
@@ -69,7 +106,7 @@ class ChatServer:
                 with owner._lock:
                     owner.requests += 1
                 time.sleep(owner.delay)
-                text = program_for(body["messages"][-1]["content"])
+                text = owner.reply(body["messages"][-1]["content"])
                 reply = json.dumps({
                     "id": "c", "object": "chat.completion", "created": 0, "model": body.get("model", "m"),
                     "choices": [{"index": 0, "finish_reason": "stop",

@@ -20,10 +20,12 @@ import ray
 
 from copilot.api import Copilot
 from copilot.config import load_settings
+from copilot.suites.items import AudioRef, BenchItem
 from copilot.suites.ray_engine import RayEngine
 from copilot.suites.runner import LocalEngine, read_predictions, run_engine
+from copilot.testing import corpus
 
-from .chat_server import TASKS, ChatServer, build_instance, items_of
+from .chat_server import TASKS, ChatServer, build_instance, items_of, slow_toolset, waiting_program
 
 ROOT = Path(__file__).resolve().parents[2]
 ITEMS = 6
@@ -178,3 +180,24 @@ def test_copilot_bench_runs_on_ray(cluster, data, server, local_records, tmp_pat
     assert result.exit_code == 0, result.output
     assert comparable(read_predictions(out / "predictions.jsonl")) == local_records
     assert f"| {TASKS[0]} |" in result.output
+
+
+def test_an_item_past_its_budget_has_its_actor_replaced_and_is_recorded_as_a_timeout(cluster, tmp_path):
+    """A tool that hangs on an actor: the actor is killed at the item's budget, a fresh one goes on."""
+    toolset = slow_toolset(tmp_path / "slow")
+    wav = str(corpus.librivox()[0].path)
+    items = [BenchItem("t", str(i), f"Is it speech? {'hang' if i == 0 else 'fine'} {i}", "yes",
+                       audio=(AudioRef(path=wav),), options=("yes", "no")) for i in range(3)]
+    with ChatServer(reply=lambda prompt: waiting_program(120 if "hang" in prompt else 0)) as hanging:
+        settings = load_settings(llm="openai", llm_base_url=hanging.url, cache_dir=tmp_path / "cache",
+                                 disk_cache=False)
+        factory = functools.partial(Copilot, settings=settings, toolset=toolset, retrieval=False, max_repairs=0)
+        engine = RayEngine(factory, actors=1, item_budget=4.0)
+        try:
+            run_engine(engine, items, tmp_path / "p.jsonl", reuse_programs=False, progress=False)
+            assert engine.deaths == 0 and len(engine.slots) == 1  # replaced, not counted as a death
+        finally:
+            engine.close()
+    records = {r["id"]: r for r in read_predictions(tmp_path / "p.jsonl")}
+    assert records["0"]["error"].startswith("timeout: the item took more than its budget of 4 s")
+    assert [records[i]["ok"] for i in "12"] == [True, True] and records["1"]["answer"] == "yes"

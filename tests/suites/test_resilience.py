@@ -26,7 +26,7 @@ from copilot.suites.runner import RunError, latest_records, read_predictions, ru
 from copilot.testing import corpus
 from copilot.testing.llm import ScriptedLLM
 
-from .chat_server import TASKS, ChatServer, build_instance, items_of
+from .chat_server import TASKS, ChatServer, build_instance, items_of, slow_toolset, waiting_program
 from .fakes import FakeCopilot
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -170,43 +170,12 @@ def test_the_llm_server_going_away_records_errors_that_a_rerun_retries(data, tmp
     assert keys_of(latest) == Counter(i.key for i in items) and all(r["ok"] for r in latest)
 
 
-SLOW_TOOLSET = '''
-import time
-
-from copilot.audio import Audio
-from copilot.tools import tool
-
-
-@tool(cacheable=False)
-def wait_and_measure(audio: Audio, seconds: float) -> dict:
-    """Wait, then report the recording's duration (a stand-in for a backend that stalls).
-
-    Args:
-        audio: The recording.
-        seconds: How long to wait first.
-
-    Returns:
-        {"duration_s": float}
-    """
-    time.sleep(seconds)
-    return {"duration_s": audio.duration}
-'''
-
-
-def program(seconds: float) -> str:
-    rule = f'"yes" if wait_and_measure(audio, {seconds})["duration_s"] > 1 else "no"'
-    return f"```python\ndef main(audio):\n    return {rule}\n```"
-
-
 def test_a_hanging_tool_is_bounded_and_the_item_recorded_as_a_timeout(tmp_path):
-    toolset = tmp_path / "slow"
-    toolset.mkdir()
-    (toolset / "__init__.py").write_text("")
-    (toolset / "stall.py").write_text(SLOW_TOOLSET)
+    toolset = slow_toolset(tmp_path / "slow")
     wav = str(corpus.librivox()[0].path)
     items = [BenchItem("t", str(i), f"Is it speech? {i}", "yes", audio=(AudioRef(path=wav),), options=("yes", "no"))
              for i in range(3)]
-    llm = ScriptedLLM([program(1.5), program(120), program(0)])
+    llm = ScriptedLLM([waiting_program(1.5), waiting_program(120), waiting_program(0)])
     copilot = Copilot(llm=llm, toolset=toolset, retrieval=False, disk_cache=False, max_repairs=0,
                       limits=Limits(total_s=1.0))
     started = time.monotonic()
