@@ -24,11 +24,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import ray
-from ray.exceptions import RayActorError
+from ray.exceptions import OutOfMemoryError, RayActorError, WorkerCrashedError
 
 from copilot.errors import CopilotError
 from copilot.suites.runner import Answerer, Job, RunError, answer_item, item_record, timeout_record
 
+# How an actor's death shows in ray.get: killed, crashed, or killed by Ray's memory monitor.
+ACTOR_LOST = (RayActorError, WorkerCrashedError, OutOfMemoryError)
 START_TIMEOUT_S = 600.0
 PROBE_TIMEOUT_S = 5.0
 
@@ -161,7 +163,7 @@ class RayEngine:
         slot = next(s for s in self.slots if s.ready_ref is ref)
         try:
             info = ray.get(ref)
-        except RayActorError as exc:
+        except ACTOR_LOST as exc:
             self._lost(slot, exc)
             return
         if info["error"]:
@@ -235,7 +237,7 @@ class RayEngine:
             job, _ = slot.jobs.pop(ref)
             try:
                 record, programs = ray.get(ref)
-            except RayActorError as exc:
+            except ACTOR_LOST as exc:
                 slot.jobs[ref] = (job, 0.0)
                 records += self._lost(slot, exc)
                 continue
