@@ -109,7 +109,8 @@ def connect(address: str | None) -> bool:
         ray.init(address=address or None, include_dashboard=False, log_to_driver=False,
                  logging_level="ERROR", configure_logging=True)
     except Exception as exc:  # Ray raises ConnectionError, RuntimeError, ValueError... for "not there"
-        raise RunError(f"--ray-address {address}: cannot connect to a Ray cluster ({_first_line(exc)})") from None
+        where = f"--ray-address {address}: cannot connect to a Ray cluster" if address else "cannot start Ray here"
+        raise RunError(f"{where} ({_first_line(exc)})") from None
     return True
 
 
@@ -122,7 +123,7 @@ class RayEngine:
                  start_timeout: float = START_TIMEOUT_S) -> None:
         self._started_ray = connect(address)
         if actors is None:
-            actors = max(1, int(ray.cluster_resources().get("CPU", 1) // max(actor_cpus, 1e-9)))
+            actors = max(1, int(ray.cluster_resources().get("CPU", 1) // (actor_cpus or 1)))
         if actors < 1:
             raise RunError(f"--actors must be at least 1, got {actors}")
         self._actor_class = ray.remote(_ItemActor).options(num_cpus=actor_cpus, num_gpus=actor_gpus)
