@@ -9,11 +9,11 @@ from __future__ import annotations
 import pytest
 
 from copilot.api import Copilot
-from copilot.pools import load_pool
 from copilot.suites.dynamic_superb import instance_items
 from copilot.suites.runner import read_predictions, run_items
 from copilot.suites.tables import dynamic_superb_report
 from copilot.testing.llm import ScriptedLLM
+from copilot.pools import load_pool
 from toolsets.speech.signal import audio_properties
 
 POOL = {r.task: r for r in load_pool("dynamic_superb_phase1")}

@@ -7,11 +7,11 @@ import json
 import datasets
 import pytest
 
-from copilot.errors import NotAudioError
-from copilot.pools import load_pool
+from copilot.testing import bench_fixtures as fixtures
 from copilot.suites.dynamic_superb import column_plan, instance_items, open_instance, select_tasks
 from copilot.suites.items import AudioRef, BenchDataError
-from copilot.testing import bench_fixtures as fixtures
+from copilot.errors import NotAudioError
+from copilot.pools import load_pool
 
 POOL = {r.task: r for r in load_pool("dynamic_superb_phase1")}
 

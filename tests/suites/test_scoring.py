@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from copilot.options import match_option
 from copilot.suites.scoring import OptionJudge, choice_verdict, score_task, score_tasks
 from copilot.testing.llm import ScriptedLLM
+from copilot.options import match_option
 
 LETTERS = {"a": "Male", "b": "Female"}
 

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from copilot.pools import load_pool
 from copilot.suites.tables import PUBLISHED, dynamic_superb_report, markdown_table, sakura_report
+from copilot.pools import load_pool
 
 POOL = load_pool("dynamic_superb_phase1")
 BY_NAME = {r.task: r for r in POOL}
