@@ -111,6 +111,11 @@ class ProgramStore:
                  "uses": [], "failures": 0, "flagged": None}
         self._write(entry)
 
+    def adopt(self, entry: dict[str, Any]) -> None:
+        """Take an entry another process stored (a Ray actor's), as it is."""
+        if self.enabled and isinstance(entry.get("program"), str) and re.fullmatch(r"[0-9a-f]{24}", entry.get("key", "")):
+            self._write(dict(entry))
+
     def record(self, key: str, *, inputs: str, answer: str | None, tools: str, open_text: bool) -> str | None:
         """Note one use of a stored program (``answer`` None: it failed); return why it is now flagged, if so."""
         with self._lock:

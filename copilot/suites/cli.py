@@ -7,6 +7,7 @@ every finished item of the selected tasks and write ``<out>/summary.md`` and ``s
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,18 +18,45 @@ from copilot.errors import CopilotError
 from copilot.pools import TaskRecord, load_pool
 from copilot.suites.dynamic_superb import PHASE1_POOL, load_instance, select_tasks
 from copilot.suites.items import BenchDataError, MissingInstanceError
-from copilot.suites.report import report
-from copilot.suites.runner import Answerer, latest_records, read_predictions, run_items
+from copilot.suites.report import report, write_report
+from copilot.suites.runner import Answerer, Engine, LocalEngine, latest_records, read_predictions, run_engine
 from copilot.suites.sakura import HOPS, sakura_items
 from copilot.suites.scoring import OptionJudge
 from copilot.suites.tables import Report, dynamic_superb_report, sakura_report
 
 
-def make_copilot(**settings: str) -> Answerer:
+def make_copilot(settings=None, retrieval: bool = False) -> Answerer:
     """The answerer the commands use: one Copilot from the settings (config file, COPILOT_* env, flags)."""
     from copilot.api import Copilot
 
-    return Copilot(**settings)
+    return Copilot(settings=settings, retrieval=retrieval)
+
+
+@contextlib.contextmanager
+def _engine(engine: str, workers: int, item_budget: float | None, ray_address: str | None, actors: int | None,
+            actor_cpus: float, actor_gpus: float, retrieval: bool,
+            llm_flags: dict) -> Iterator[tuple[Engine, Answerer | None]]:
+    """The engine of one command, and the local Copilot (None on Ray: the actors hold theirs).
+
+    Ray actors get the driver's settings, resolved here, so every node runs with the same LLM
+    and backends whatever its own environment says.
+    """
+    from copilot.config import load_settings
+
+    settings = load_settings(**llm_flags)
+    if engine == "local":
+        copilot = make_copilot(settings, retrieval)
+        yield LocalEngine(copilot, workers, item_budget), copilot
+        return
+    from copilot.suites.ray_engine import RayEngine
+
+    factory = functools.partial(make_copilot, settings, retrieval)
+    on_ray = RayEngine(factory, address=ray_address, actors=actors, actor_cpus=actor_cpus, actor_gpus=actor_gpus,
+                       item_budget=item_budget)
+    try:
+        yield on_ray, None
+    finally:
+        on_ray.close()
 
 
 @contextlib.contextmanager
@@ -58,18 +86,37 @@ def _common(func):
                      "deterministic matching finds none (prompt: copilot/suites/judge_prompt.txt)."),
         click.option("--plan-per-item", is_flag=True, help="Plan a program for every item instead of "
                      "one per task (slower; for comparison)."),
+        click.option("--retrieval", is_flag=True, help="Show the LLM only the tools and examples most like each "
+                     "task (default: the static prompt, whose prefix the embedded model keeps)."),
         click.option("--report-only", is_flag=True, help="Score what is in the predictions file; run nothing."),
         click.option("--no-progress", is_flag=True, help="No progress bar."),
+        click.option("--item-budget", type=click.FloatRange(min=0, min_open=True), default=900.0, show_default=True,
+                     help="Seconds one item may take (planning, repairs, tools); past it the item is recorded "
+                          "as a timeout."),
+        click.option("--stop-after-errors", type=click.IntRange(min=1), help="Stop (a rerun resumes) after N "
+                     "failed items in a row, e.g. when the LLM server is gone; default: go on."),
+        click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True,
+                     help="local: threads in this process (--workers); ray: actors on a Ray cluster, "
+                          "one Copilot each (docs/cluster.md)."),
+        click.option("--ray-address", help="Ray cluster to join: auto, HOST:6379 or ray://HOST:10001 "
+                     "(default: start Ray on this machine)."),
+        click.option("--actors", type=click.IntRange(min=1), help="Ray actors (default: cluster CPUs / "
+                     "--actor-cpus)."),
+        click.option("--actor-cpus", type=click.FloatRange(min=0), default=1.0, show_default=True,
+                     help="CPUs each Ray actor reserves."),
+        click.option("--actor-gpus", type=click.FloatRange(min=0), default=0.0, show_default=True,
+                     help="GPUs each Ray actor reserves (fractions share a GPU)."),
     ]
     for option in reversed(options):
         func = option(func)
     return llm_options(func)
 
 
-def _finish(report: Report, out: Path) -> None:
-    md, _ = report.write(out)
-    click.echo(report.markdown)
-    click.echo(f"\nwrote {md} and {md.with_suffix('.json')}", err=True)
+def _finish(summary: Report, out: Path, pool: str | None = None) -> None:
+    md, _ = summary.write(out)
+    click.echo(summary.markdown)
+    html = write_report(out, pool=pool)
+    click.echo(f"\nwrote {md}, {md.with_suffix('.json')} and {html}", err=True)
 
 
 @click.group("bench")
@@ -93,13 +140,14 @@ bench.add_command(report)
               default=Path("bench-out/dynamic-superb"), show_default=True)
 @click.option("--pool", default=PHASE1_POOL, show_default=True, help="Instruction pool with the task list.")
 @_common
-def dynamic_superb(tasks: str, data: str, out: Path, pool: str, limit: int | None, workers: int, judge: bool,
-                   plan_per_item: bool, report_only: bool, no_progress: bool, llm_flags: dict) -> None:
+def dynamic_superb(tasks: str, data: str, out: Path, pool: str, limit: int | None, judge: bool,
+                   plan_per_item: bool, report_only: bool, no_progress: bool, **run) -> None:
     """Dynamic-SUPERB: one program per task, reused on every item; accuracy per task and dimension.
 
     \b
-    Example:
+    Examples:
       copilot bench dynamic-superb --data /data/dynamic-superb --limit 50 --workers 2 --out runs/ds
+      copilot bench dynamic-superb --data /data/dynamic-superb --engine ray --ray-address auto --actors 8
     """
     with _user_errors():
         _quiet_datasets()
@@ -108,19 +156,26 @@ def dynamic_superb(tasks: str, data: str, out: Path, pool: str, limit: int | Non
             raise BenchDataError(f"--data {data}: no such folder (use 'hf' for the hub)")
         out.mkdir(parents=True, exist_ok=True)
         predictions = out / "predictions.jsonl"
-        copilot = None if report_only else make_copilot(**llm_flags)
-        if copilot is not None:
-            _run_instances(copilot, selected, data, predictions, limit=limit, workers=workers,
-                           reuse_programs=not plan_per_item, progress=not no_progress)
+        copilot = None
+        if not report_only:
+            with _engine(**_engine_options(run)) as (engine, copilot):
+                _run_instances(engine, selected, data, predictions, limit=limit, reuse_programs=not plan_per_item,
+                               progress=not no_progress, stop_after_errors=run["stop_after_errors"])
         wanted = {r.task for r in selected}
         records = [r for r in latest_records(read_predictions(predictions)) if r["task"] in wanted]
         if not records:
             raise BenchDataError(f"{predictions}: no predictions for the selected tasks yet")
-        _finish(dynamic_superb_report(records, load_pool(pool), _judge(judge, copilot, out, llm_flags)), out)
+        _finish(dynamic_superb_report(records, load_pool(pool), _judge(judge, copilot, out, run["llm_flags"])), out,
+                pool)
 
 
-def _run_instances(copilot: Answerer, selected: list[TaskRecord], data: str, predictions: Path, *, limit: int | None,
-                   workers: int, reuse_programs: bool, progress: bool) -> None:
+def _engine_options(run: dict) -> dict:
+    return {k: run[k] for k in ("engine", "workers", "item_budget", "ray_address", "actors", "actor_cpus",
+                                "actor_gpus", "retrieval", "llm_flags")}
+
+
+def _run_instances(engine: Engine, selected: list[TaskRecord], data: str, predictions: Path, *, limit: int | None,
+                   **options) -> None:
     """Open every selected instance, report what cannot run (in one line each) before anything
     runs, then run the rest in turn."""
     ready, missing = [], []
@@ -142,8 +197,7 @@ def _run_instances(copilot: Answerer, selected: list[TaskRecord], data: str, pre
     if not ready:
         raise BenchDataError(f"no instance could be loaded from {data}")
     for instance in ready:
-        run_items(copilot, instance.items, predictions, workers=workers, total=instance.total, desc=instance.task,
-                  reuse_programs=reuse_programs, progress=progress)
+        run_engine(engine, instance.items, predictions, total=instance.total, desc=instance.task, **options)
 
 
 @bench.command("sakura")
@@ -155,8 +209,8 @@ def _run_instances(copilot: Answerer, selected: list[TaskRecord], data: str, pre
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path),
               default=Path("bench-out/sakura"), show_default=True)
 @_common
-def sakura(data: Path, tracks: str, hop: str, out: Path, limit: int | None, workers: int, judge: bool,
-           plan_per_item: bool, report_only: bool, no_progress: bool, llm_flags: dict) -> None:
+def sakura(data: Path, tracks: str, hop: str, out: Path, limit: int | None, judge: bool,
+           plan_per_item: bool, report_only: bool, no_progress: bool, **run) -> None:
     """SAKURA: single- and multi-hop attribute questions; accuracy per track beside the paper's models.
 
     \b
@@ -168,15 +222,17 @@ def sakura(data: Path, tracks: str, hop: str, out: Path, limit: int | None, work
         items = sakura_items(data, [t.strip() for t in tracks.split(",") if t.strip()] or None, hops, limit)
         out.mkdir(parents=True, exist_ok=True)
         predictions = out / "predictions.jsonl"
-        copilot = None if report_only else make_copilot(**llm_flags)
-        if copilot is not None:
-            run_items(copilot, items, predictions, workers=workers, total=len(items), desc="sakura",
-                      reuse_programs=not plan_per_item, progress=not no_progress)
+        copilot = None
+        if not report_only:
+            with _engine(**_engine_options(run)) as (engine, copilot):
+                run_engine(engine, items, predictions, total=len(items), desc="sakura",
+                           reuse_programs=not plan_per_item, progress=not no_progress,
+                           stop_after_errors=run["stop_after_errors"])
         wanted = {item.key for item in items}
         records = [r for r in latest_records(read_predictions(predictions)) if (r["task"], r["id"]) in wanted]
         if not records:
             raise BenchDataError(f"{predictions}: no predictions for the selected tracks yet")
-        _finish(sakura_report(records, _judge(judge, copilot, out, llm_flags)), out)
+        _finish(sakura_report(records, _judge(judge, copilot, out, run["llm_flags"])), out)
 
 
 def _judge(enabled: bool, copilot: Answerer | None, out: Path, llm_flags: dict) -> OptionJudge | None:

@@ -20,7 +20,7 @@ TASKS = "NoiseDetection_LJSpeech_MUSAN-Gaussian,SpeakerVerification_VCTK"
 def fake(monkeypatch):
     made = []
 
-    def make():
+    def make(settings=None, retrieval=True):
         made.append(FakeCopilot())
         return made[-1]
 
