@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from copilot.testing import corpus
 from copilot.audio import load_audio
 from copilot.errors import ToolError
+from copilot.testing import corpus
 from toolsets.speech.speaker import count_speakers, diarize, same_speaker, speaker_similarity
 
 pytestmark = pytest.mark.slow

