@@ -16,7 +16,10 @@ Every recording is band-limited to 8 kHz (FSDD's rate), so the channel is no cue
   0.1-0.3 s, so short segments and silence within a turn are part of every mixture. The clustering
   distance and minimum cluster share are chosen for the best mean accuracy over the counts.
   Multi-speaker detection is "count >= 2", balanced over one-speaker and several-speaker mixtures.
-- DER on the pyannote sample against its RTTM (pyannote.metrics, no collar, overlap scored).
+- The suggested settings are the means of the two folds' choices; the backend classes in
+  toolsets/speech/speaker.py hold the ones in use, printed beside them.
+- DER on the pyannote sample against its RTTM (pyannote.metrics, no collar, overlap scored), with
+  the settings in use.
 - Real-time factor of each embedding backend on the windows of the 30 s pyannote sample.
 
 "before" is the resemblyzer backend at the settings the repository had before this calibration
@@ -299,14 +302,18 @@ def measure(name: str, runtime: Runtime, voices: dict[str, Voice], mixtures: dic
                        "eer": test_eer, "eer_threshold": test_thr,
                        "accuracy": balanced_accuracy(s_test, y_test, same),
                        "counting": count_scores(mixtures[test], count_table(found[test], distance, share))}
+    suggested = {"same": np.mean([f["same_threshold"] for f in folds.values()]),
+                 "distance": np.mean([f["distance"] for f in folds.values()]),
+                 "share": np.mean([f["share"] for f in folds.values()])}
+    shipped = fixed or {"same": embedder.SAME_THRESHOLD, "distance": embedder.CLUSTER_DISTANCE,
+                        "share": embedder.MIN_CLUSTER_SHARE}
     path, turns, _ = corpus.pyannote_sample()
     audio = load_audio(path)
     sample = speaker.window_embeddings(audio, embedder)
-    picked = fixed or {"distance": np.mean([f["distance"] for f in folds.values()]),
-                       "share": np.mean([f["share"] for f in folds.values()])}
-    labels = sample.labels(picked["distance"], picked["share"])
-    return {"name": name, "folds": folds, "refused": refused, "der": der(audio, turns, sample, labels),
-            "der_count": len(set(labels)), "rtf": real_time_factor(embedder, audio)}
+    labels = sample.labels(shipped["distance"], shipped["share"])
+    return {"name": name, "folds": folds, "refused": refused, "suggested": suggested, "shipped": shipped,
+            "der": der(audio, turns, sample, labels), "der_count": len(set(labels)),
+            "rtf": real_time_factor(embedder, audio)}
 
 
 def runtime_for(backend_name: str) -> Runtime:
@@ -337,6 +344,9 @@ def report(results: list[dict]) -> None:
                        ("mixed_gender", "  2-5 speakers, both genders"),
                        ("multi_detect", "more than one speaker? (bal.)")):
         row(label, [fmt(r, lambda f, key=key: f"{100 * f['counting'][key]:.0f}%") for r in results])
+    settings = lambda d: f"{d['same']:.2f} {d['distance']:.2f}/{d['share']:.2f}"  # noqa: E731
+    row("suggested: same, distance/share", [settings(r["suggested"]) for r in results])
+    row("in use:    same, distance/share", [settings(r["shipped"]) for r in results])
     row("DER, pyannote sample (count)", [f"{100 * r['der']:.1f}% ({r['der_count']})" for r in results])
     row("embedding real-time factor", [f"{r['rtf']:.4f}" for r in results])
 
