@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from copilot.testing import corpus
 from copilot.audio import load_audio
+from copilot.testing import corpus
 from toolsets.speech.activity import detect_speech, sound_regions, speech_segments
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from copilot.testing import corpus
 from copilot.audio import Audio, load_audio
+from copilot.testing import corpus
 from toolsets.speech.music import NOTES, chord_quality, musical_key, tempo
 
 

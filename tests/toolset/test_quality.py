@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from copilot.testing import corpus
 from copilot.audio import load_audio
 from copilot.errors import ToolError
+from copilot.testing import corpus
 from toolsets.speech.quality import detect_noise, detect_reverb, estimate_snr, speech_quality
 
 UTTERANCES = [corpus.librivox()[0].path, corpus.librivox()[2].path, corpus.cards()[4].path]

@@ -9,11 +9,11 @@ import shutil
 import jiwer
 import pytest
 
-from copilot.testing import corpus
 from copilot.assets import WHISPER_BASE, ensure
 from copilot.audio import load_audio
 from copilot.config import Settings
 from copilot.errors import BackendUnavailableError, ToolError
+from copilot.testing import corpus
 from copilot.tools import Runtime, use_runtime
 from toolsets.speech.transcription import transcribe
 
