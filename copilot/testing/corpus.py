@@ -291,7 +291,7 @@ def robustness_clips() -> dict[str, Path]:
     """
     read = librivox()[0].path
     card = cards()[0].path
-    said = "Oh no, I really did not expect that to happen today."
+    said = "Oh no, I did not expect that today."
     excited = espeak(said, "en-us+f3", 230)
     return {
         "read_librivox": excerpt(read, 0.0, 3.0),
@@ -300,7 +300,7 @@ def robustness_clips() -> dict[str, Path]:
         "synthetic_slow_male": espeak(said, "en-us+m3", 110),
         "synthetic_flite": flite(said, "awb"),
         "speech_with_music": mixed(excited, triad(57, "minor", 2.0), -6.0),
-        "speech_with_laughter": concat([mixed(excited, laughter(), -3.0), laughter()], gap_s=0.2),
+        "speech_with_laughter": concat([mixed(excited, laughter(), -3.0), laughter(1.0)], gap_s=0.2),
         "laughter_only": laughter(),
         "phone_band": phone_band(excerpt(read, 0.0, 3.0)),
         "bell": freedesktop("bell"),
