@@ -7,16 +7,11 @@ import pytest
 from copilot.audio import load_audio
 from copilot.errors import ToolError
 from copilot.testing import corpus
-from toolsets.speech.emotion import over_candidates
-from toolsets.speech.emotion import emotion as emotion_tool
+from toolsets.speech.emotion import emotion, over_candidates
 
 pytestmark = pytest.mark.slow
 TEXT = "The train leaves at nine tomorrow morning, and we will be on it."
 MELD = ["neutral", "joy", "anger", "sadness", "fear", "surprise", "disgust"]
-
-
-def emotion(audio, candidates=None):
-    return emotion_tool(audio, candidates=candidates)
 
 
 @pytest.fixture(scope="module")

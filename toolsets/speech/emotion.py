@@ -105,6 +105,8 @@ LEXICON: dict[str, tuple[str, ...]] = {
 }
 NEGATIONS = {"not", "never", "no", "don't", "didn't", "isn't", "wasn't", "aren't", "can't", "won't", "nothing"}
 MIN_SPEECH_S = 0.25  # less voice activity than this is no speech to judge
+NO_SPEECH = ("no speech: the recording has no voice to judge emotion from; answer that no one speaks, or "
+             "use classify_sounds to say what is heard")
 MIN_WORD_PROBABILITY = 0.1  # Whisper gives correct words 0.15 in flat TTS, and guesses in noise 0.002
 
 # Fusion weights, chosen on the tuning split of benchmarks/bench_emotion.py (see its output).
@@ -231,10 +233,6 @@ def over_candidates(scores: dict[str, float], candidates: list[str]) -> tuple[di
             raw[c] = sum(scores.get(k, 0.0) for k in classes)
     total = sum(raw.values())
     return {c: round(v / total if total > 0 else 1 / len(raw), 4) for c, v in raw.items()}, unmapped
-
-
-NO_SPEECH = ("no speech: the recording has no voice to judge emotion from; answer that no one speaks, or "
-             "use classify_sounds to say what is heard")
 
 
 @tool(uses=("emotion", "vad", "pitch", "asr"))
