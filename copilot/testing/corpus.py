@@ -124,6 +124,14 @@ def espeak(text: str, voice: str = "en-us", speed: int = 160) -> Path:
     return path
 
 
+def espeak_ssml(markup: str, voice: str = "en-us") -> Path:
+    """Speech from espeak-ng reading SSML (``<prosody pitch="+40%" range="x-high" rate="120%">``)."""
+    path, done = _cached(f"espeak-ssml|{voice}|{markup}")
+    if not done:
+        _atomic(path, lambda tmp: _run(["espeak-ng", "-m", "-v", voice, "-w", str(tmp), markup]))
+    return path
+
+
 def flite(text: str, voice: str = "slt") -> Path:
     """Speech from flite: voices kal, awb, rms (male) and slt (female)."""
     path, done = _cached(f"flite|{voice}|{text}")
@@ -202,3 +210,105 @@ def triad(root_midi: int = 60, quality: str = "major", seconds: float = 2.0, rat
 def freedesktop(name: str) -> Path:
     """A real sound from Debian's sound-theme-freedesktop (``phone-incoming-call``, ``bell`` …)."""
     return _need(FREEDESKTOP_SOUNDS / f"{name}.oga", "install the Debian package sound-theme-freedesktop")
+
+
+def _write(recipe: str, make_samples, rate: int = 16000) -> Path:
+    """A file made by numpy from a recipe, written once under a name derived from the recipe."""
+    path, done = _cached(recipe)
+    if done:
+        return path
+    y = make_samples()
+    return _atomic(path, lambda tmp: sf.write(tmp, y, rate, format="WAV"))
+
+
+def _mono16k(path: Path) -> np.ndarray:
+    import soxr
+
+    x, rate = _read_mono(path)
+    return soxr.resample(x, rate, 16000) if rate != 16000 else x
+
+
+def excerpt(source: Path, start_s: float, seconds: float) -> Path:
+    """A piece of a recording (16 kHz): for very short clips."""
+    def make():
+        x = _mono16k(source)
+        return x[int(start_s * 16000): int((start_s + seconds) * 16000)]
+    return _write(f"excerpt|{source}|{start_s}|{seconds}", make)
+
+
+def with_gain(source: Path, gain_db: float) -> Path:
+    """A recording made louder or quieter; samples beyond full scale are clipped as an overdriven input would."""
+    return _write(f"gain|{source}|{gain_db}",
+                  lambda: np.clip(_mono16k(source) * 10 ** (gain_db / 20), -1.0, 1.0))
+
+
+def phone_band(source: Path) -> Path:
+    """Telephone speech: band-limited to 300-3400 Hz and stored at 8 kHz, as a phone call arrives."""
+    path, done = _cached(f"phone|{source}")
+    if not done:
+        _atomic(path, lambda tmp: _run(["sox", str(source), "-t", "wav", "-r", "8000", "-c", "1", str(tmp),
+                                        "sinc", "300-3400"]))
+    return path
+
+
+def mixed(foreground: Path, background: Path, background_db: float) -> Path:
+    """Foreground (speech) with a background (music, laughter) looped under it, background_db relative to it."""
+    def make():
+        x = _mono16k(foreground)
+        b = np.resize(_mono16k(background), len(x))
+        b *= np.sqrt(np.mean(x**2) / max(np.mean(b**2), 1e-12)) * 10 ** (background_db / 20)
+        y = x + b
+        return y * 0.9 / max(1e-9, np.max(np.abs(y)))
+    return _write(f"mixed|{foreground}|{background}|{background_db}", make)
+
+
+def laughter(seconds: float = 2.0, seed: int = 0) -> Path:
+    """Laughter-like bursts: breathy voiced "ha" syllables (falling pitch near 250 Hz) about 5 per second."""
+    def make():
+        rng = np.random.default_rng(seed)
+        rate, t = 16000, np.arange(int(seconds * 16000)) / 16000
+        f0 = 250 * 2 ** (-t / seconds / 2)
+        phase = 2 * np.pi * np.cumsum(f0) / rate
+        voice = sum(np.sin(h * phase) / h for h in range(1, 8)) + 0.6 * rng.standard_normal(len(t))
+        syllable = np.clip(np.sin(2 * np.pi * 4.7 * t), 0, None) ** 2
+        return 0.3 * voice * syllable / np.max(np.abs(voice))
+    return _write(f"laughter|{seconds}|{seed}", make)
+
+
+def faint_noise(seconds: float = 2.0, level_dbfs: float = -70.0, seed: int = 0) -> Path:
+    """Near silence: white noise at a very low level, as an idle microphone records."""
+    return _write(f"faint|{seconds}|{level_dbfs}|{seed}",
+                  lambda: np.random.default_rng(seed).standard_normal(int(seconds * 16000)) * 10 ** (level_dbfs / 20))
+
+
+def robustness_clips() -> dict[str, Path]:
+    """Clips of the kinds users bring, unusual but valid, for checking that every tool copes.
+
+    Read speech (LibriVox, cards), synthetic expressive speech (espeak-ng pitch and rate variants,
+    flite), speech with music or laughter under it, phone-band speech, non-speech sounds
+    (freedesktop theme), very short clips (0.5 and 1 s), near-silent clips and clipped loud
+    speech. Each is at most a few seconds so that all tools over all clips stay quick.
+    """
+    read = librivox()[0].path
+    card = cards()[0].path
+    said = "Oh no, I did not expect that today."
+    excited = espeak(said, "en-us+f3", 230)
+    return {
+        "read_librivox": excerpt(read, 0.0, 3.0),
+        "read_cards": card,
+        "synthetic_excited": excited,
+        "synthetic_slow_male": espeak(said, "en-us+m3", 110),
+        "synthetic_flite": flite(said, "awb"),
+        "speech_with_music": mixed(excited, triad(57, "minor", 2.0), -6.0),
+        "speech_with_laughter": concat([mixed(excited, laughter(), -3.0), laughter(1.0)], gap_s=0.2),
+        "laughter_only": laughter(),
+        "phone_band": phone_band(excerpt(read, 0.0, 3.0)),
+        "bell": freedesktop("bell"),
+        "phone_ringing": excerpt(freedesktop("phone-incoming-call"), 0.0, 3.0),
+        "music_chord": triad(60, "major", 2.0),
+        "short_1s_speech": excerpt(read, 0.5, 1.0),
+        "short_half_second_speech": excerpt(card, 0.4, 0.5),
+        "near_silent_speech": with_gain(card, -45.0),
+        "near_silent_noise": faint_noise(),
+        "clipped_loud_speech": with_gain(excerpt(read, 0.0, 3.0), 24.0),
+    }

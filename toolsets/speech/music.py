@@ -30,7 +30,8 @@ def _chroma(audio: Audio) -> np.ndarray:
     loud = rms >= 0.1 * rms.max()
     mean = chroma[:, : len(loud)][:, loud].mean(axis=1)
     if not np.isfinite(mean).all() or mean.max() <= 0:
-        raise ToolError("no pitched sound found: key and chord need music with notes")
+        raise ToolError("no pitched sound found: key and chord need music with notes; answer that no "
+                        "music is heard, or use classify_sounds to say what is")
     return mean
 
 
@@ -118,6 +119,7 @@ def tempo(audio: Audio) -> dict:
     bpm, beats = librosa.beat.beat_track(y=audio.samples, sr=SAMPLE_RATE, units="time")
     bpm = float(np.atleast_1d(bpm)[0])
     if bpm <= 0 or len(beats) < 2:
-        raise ToolError("no beat found: tempo needs music with a regular pulse")
+        raise ToolError("no beat found: tempo needs music with a regular pulse; answer that the recording "
+                        "has no steady beat")
     return {"tempo_bpm": round(bpm, 1), "beat_times_s": [round(float(t), 3) for t in beats[:500]],
             "beat_count": len(beats)}

@@ -76,11 +76,16 @@ def frame_db(samples: np.ndarray) -> np.ndarray:
     return 20 * np.log10(np.maximum(rms, 1e-6))
 
 
+F0_KEYS = ("f0_mean_hz", "f0_median_hz", "f0_std_hz", "f0_min_hz", "f0_max_hz", "f0_range_semitones")
+MIN_VOICED_FRAMES = 5
+
+
 def f0_stats(f0: np.ndarray) -> dict:
-    """Summary of an F0 track (NaN = unvoiced) with units in the keys."""
+    """Summary of an F0 track (NaN = unvoiced) with units in the keys; F0 values None if nothing is voiced."""
     voiced = f0[np.isfinite(f0)]
-    if len(voiced) < 5:
-        raise ToolError("no voiced speech found: pitch needs a voice (speech or singing) in the audio")
+    ratio = round(float(len(voiced) / len(f0)), 3) if len(f0) else 0.0
+    if len(voiced) < MIN_VOICED_FRAMES:
+        return {**dict.fromkeys(F0_KEYS), "voiced_ratio": ratio}
     lo, hi = np.percentile(voiced, [5, 95])
     return {
         "f0_mean_hz": round(float(voiced.mean()), 1),
@@ -89,7 +94,7 @@ def f0_stats(f0: np.ndarray) -> dict:
         "f0_min_hz": round(float(lo), 1),
         "f0_max_hz": round(float(hi), 1),
         "f0_range_semitones": round(float(12 * np.log2(hi / lo)), 2),
-        "voiced_ratio": round(float(len(voiced) / len(f0)), 3),
+        "voiced_ratio": ratio,
     }
 
 
@@ -113,7 +118,11 @@ def pitch_stats(audio: Audio) -> dict:
     Example:
         >>> higher = pitch_stats(audio1)["f0_median_hz"] > pitch_stats(audio2)["f0_median_hz"]
     """
-    return f0_stats(pitch_track(audio)[1])
+    result = f0_stats(pitch_track(audio)[1])
+    if result["f0_median_hz"] is None:
+        raise ToolError("no voiced sound: the recording has no voice or pitched sound to measure; if the "
+                        "question is about a speaker, answer that no one speaks")
+    return result
 
 
 @tool(uses=("pitch", "asr"))
@@ -128,7 +137,9 @@ def prosody(audio: Audio) -> dict:
         "f0_max_hz": float, "f0_range_semitones": float, "voiced_ratio": float,
         "loudness_dbfs": float (mean over speech frames), "loudness_std_db": float,
         "words_per_s": float (over the time from first to last word), "word_count": int,
-        "pause_ratio": float (share of that time in silence), "duration_s": float}.
+        "pause_ratio": float (share of that time in silence), "duration_s": float}. When almost
+        nothing is voiced (whisper, very short or noisy speech) the f0 values are None and
+        "reliability" is "low" with a "note"; check them before comparing.
 
     Example:
         >>> p = prosody(audio)
@@ -139,6 +150,9 @@ def prosody(audio: Audio) -> dict:
     db = frame_db(audio.samples)
     speech = db[db >= SILENCE_DB]
     words = transcribe(audio)["words"]
+    if result["f0_median_hz"] is None and not words:
+        raise ToolError("no speech: the recording has neither a voice nor words to describe; answer that "
+                        "no one speaks, or use classify_sounds to say what is heard")
     if words:
         start, end = words[0]["start_s"], words[-1]["end_s"]
         span = db[int(start * SAMPLE_RATE / HOP): int(end * SAMPLE_RATE / HOP) + 1]
@@ -154,6 +168,9 @@ def prosody(audio: Audio) -> dict:
         "pause_ratio": round(pauses, 3),
         "duration_s": round(audio.duration, 3),
     })
+    if result["f0_median_hz"] is None:
+        result["reliability"] = "low"
+        result["note"] = "almost no voiced frames: pitch could not be measured, only loudness and rate"
     return result
 
 
@@ -194,7 +211,8 @@ def stressed_word(audio: Audio) -> dict:
     """
     words = transcribe(audio)["words"]
     if not words:
-        raise ToolError("stressed_word found no words in the audio")
+        raise ToolError("no words recognised: the recording has no intelligible speech, so no word is "
+                        "stressed; answer that nothing is said")
     _, f0 = pitch_track(audio)
     db = frame_db(audio.samples)
     loud, pitch, length, rows = [], [], [], []

@@ -35,7 +35,8 @@ DECAY_MIN_DROP_DB = 10.0
 def _frame_powers(x: np.ndarray, frame: int) -> np.ndarray:
     n = len(x) // frame
     if n == 0:
-        raise ToolError(f"the recording is too short ({len(x) / SAMPLE_RATE:.3f} s) to measure")
+        raise ToolError(f"the recording is too short ({len(x) / SAMPLE_RATE:.3f} s) to measure; answer that "
+                        "it is too short to tell")
     return np.mean(x[: n * frame].astype(np.float64).reshape(n, frame) ** 2, axis=1)
 
 
@@ -59,7 +60,8 @@ def measure_snr(audio: Audio, segments: list[dict]) -> dict:
     frame_s = FRAME / SAMPLE_RATE
     speech = _speech_mask(segments, len(powers), frame_s)
     if not speech.any():
-        raise ToolError("no speech found, so there is no signal-to-noise ratio to measure")
+        raise ToolError("no speech found, so there is no signal-to-noise ratio to measure; use detect_noise "
+                        "to describe the background, or answer that no one speaks")
     noise_only = ~_speech_mask(segments, len(powers), frame_s, EDGE_S)
     if noise_only.sum() * frame_s >= MIN_NOISE_S:
         noise, method = float(np.mean(powers[noise_only])), "noise-only frames"
