@@ -65,8 +65,8 @@ def parse_configs(names: str, extra: list[str]) -> dict[str, dict[str, Any]]:
 
 
 def select(questions: list[Question], args: argparse.Namespace) -> list[Question]:
-    """The chosen subset, interleaved across tasks (and within a task across items and phrasings)
-    so that ``--limit`` cuts a sample stratified by family and task."""
+    """The chosen subset, interleaved across families, tasks, items and phrasings, so that ``--limit``
+    (or an interrupted run) leaves a sample stratified by family and task."""
     chosen = [q for q in questions if args.split == "all" or q.split == args.split]
     if args.families:
         chosen = [q for q in chosen if q.family in args.families]
@@ -81,8 +81,20 @@ def select(questions: list[Question], args: argparse.Namespace) -> list[Question
             if r == len(rounds):
                 rounds.append([])
             rounds[r].append(q)
-    flat = [q for r in rounds for q in r]
+    flat = [q for r in rounds for q in sorted(r, key=_family_rank(r))]
     return flat[: args.limit or None]
+
+
+def _family_rank(questions: list[Question]):
+    """Within one round, the first task of every family, then the second of every family...;
+    so a prefix of a round (an interrupted run) still spans the families."""
+    families = list(dict.fromkeys(q.family for q in questions))
+    seen: dict[str, int] = defaultdict(int)
+    rank = {}
+    for q in questions:
+        rank[q.id] = (seen[q.family], families.index(q.family))
+        seen[q.family] += 1
+    return lambda q: rank[q.id]
 
 
 def _rotated(task_questions: list[Question]) -> list[Question]:
