@@ -223,6 +223,7 @@ def main() -> None:
     parser.add_argument("--llm", default=None, help="LLM backend for every configuration (default: settings)")
     parser.add_argument("--out", type=Path, default=Path("runs/planning"), help="results and per-config caches")
     parser.add_argument("--summary", action="store_true", help="only print the summary of results so far")
+    parser.add_argument("--build-only", action="store_true", help="only build the selection's audio")
     args = parser.parse_args()
     try:
         questions, recipes = load(args.data)
@@ -232,6 +233,14 @@ def main() -> None:
     chosen = select(questions, args)
     if not chosen:
         raise SystemExit("error: no question matches the selection")
+    if args.build_only:
+        builder = AudioBuilder(recipes)
+        try:
+            paths = {builder.path(a) for q in chosen for a in q.audio}
+        except CopilotError as exc:
+            raise SystemExit(f"error: {exc}") from None
+        print(f"{len(paths)} recordings for {len(chosen)} questions are built")
+        return
     args.out.mkdir(parents=True, exist_ok=True)
     if args.summary:
         done = load_results(args.out / "results.jsonl")
