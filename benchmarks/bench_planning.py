@@ -188,7 +188,7 @@ def summarise(configs: list[str], questions: list[Question], done: dict[tuple, d
     print(f"\nAccuracy (correct/asked) on {len(questions)} questions")
     print(f"{'family':18}" + "".join(f"{c:>{width + 8}}" for c in configs))
     for group in [*sorted(g for g in groups if "-hop" not in g), "1-hop", "2-hop", "all"]:
-        ids = set(groups.get(group, [q.id for q in questions]))
+        ids = {q.id for q in questions} if group == "all" else set(groups.get(group, ()))
         cells = []
         for c in configs:
             rs = [r for r in rows[c] if r["id"] in ids]
