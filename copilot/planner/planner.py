@@ -41,6 +41,19 @@ REPAIR_TEMPERATURE = 0.5
 ESCALATED_TEMPERATURE = 0.9
 
 
+def _inputs_taken(program: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    """The inputs without ``options`` or ``question`` when main() does not take them.
+
+    A program that needs neither (``speaker_gender(audio, ...)``, whose label the answer mapping
+    matches to the options) may leave them out; any other mismatch is the program's error to repair.
+    """
+    main = next((n for n in ast.parse(program).body if isinstance(n, ast.FunctionDef) and n.name == "main"), None)
+    if main is None or main.args.vararg or main.args.kwarg:
+        return inputs
+    taken = {a.arg for a in main.args.args + main.args.kwonlyargs}
+    return {k: v for k, v in inputs.items() if k in taken or k not in ("options", "question")}
+
+
 def _normalised(program: str) -> str:
     """The program without comments and layout, to recognise a resubmission."""
     try:
@@ -162,7 +175,7 @@ class Planner:
             return Attempt.refused(program, call, kind, problem.message, feedback.refused(problem.message),
                                    note=note), None
         ctx.on_phase("running the program")
-        result = run_program(compiled, ctx.inputs, ToolBridge(self.toolset.tools, ctx.audio, self.runtime),
+        result = run_program(compiled, _inputs_taken(program, ctx.inputs), ToolBridge(self.toolset.tools, ctx.audio, self.runtime),
                              self.limits)
         if result.error_kind is ErrorKind.ENVIRONMENT:
             raise SetupError(result.error_message or "a tool cannot run here")

@@ -269,7 +269,7 @@ def test_language_identification_has_a_label_map_and_options(tmp_path):
 
 
 def test_all_tasks_against_a_partial_copy_is_summarised(instances, tmp_path, monkeypatch):
-    monkeypatch.setattr(cli, "make_copilot", FakeCopilot)
+    monkeypatch.setattr(cli, "make_copilot", lambda settings=None, retrieval=False: FakeCopilot())
     root = tmp_path / "partial"
     shutil.copytree(instances["parquet"] / "SpeechDetection_LJSpeech", root / "SpeechDetection_LJSpeech")
     meta, rows = _audiofolder(instances, root, "NoiseDetection_LJSpeech_MUSAN-Gaussian")

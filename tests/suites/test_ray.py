@@ -176,7 +176,7 @@ def test_copilot_bench_runs_on_ray(cluster, data, server, local_records, tmp_pat
     out = tmp_path / "out"
     result = CliRunner().invoke(cli.bench, [
         "dynamic-superb", "--tasks", ",".join(TASKS), "--data", str(data), "--out", str(out), "--engine", "ray",
-        "--actors", "2", "--no-retrieval", "--no-progress"], catch_exceptions=False)
+        "--actors", "2", "--no-progress"], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     assert comparable(read_predictions(out / "predictions.jsonl")) == local_records
     assert f"| {TASKS[0]} |" in result.output

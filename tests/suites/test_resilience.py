@@ -20,7 +20,7 @@ import pytest
 
 from copilot.api import Copilot
 from copilot.llm.remote import OpenAILLM
-from copilot.sandbox import Limits
+from copilot.sandbox.records import Limits
 from copilot.suites.items import AudioRef, BenchItem
 from copilot.suites.runner import RunError, latest_records, read_predictions, run_items
 from copilot.testing import corpus
@@ -60,7 +60,7 @@ def test_sigkill_at_random_points_then_resume_records_every_item_once(data, tmp_
                    HF_DATASETS_CACHE=str(tmp_path / "hf"), OMP_NUM_THREADS="1")
         command = [sys.executable, "-c", "from copilot.cli import main; main()", "bench", "dynamic-superb",
                    "--tasks", ",".join(TASKS), "--data", str(data), "--out", str(out), "--no-progress",
-                   "--plan-per-item", "--no-retrieval"]  # every item plans: kills land in planning, tools, appends
+                   "--plan-per-item"]  # every item plans: kills land in planning, tools, appends
         torn = kills = 0
         for _ in range(KILL_ROUNDS):
             before = path.read_bytes().count(b"\n") if path.exists() else 0
