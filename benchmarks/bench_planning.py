@@ -9,7 +9,7 @@ an earlier run; results go to ``--out/results.jsonl`` as they come, and a rerun 
 ``--out`` skips what is done.
 
     .venv/bin/python benchmarks/bench_planning.py --split test --limit 80 --out runs/planning
-    .venv/bin/python benchmarks/bench_planning.py --configs default,no-retrieval --families language,gender
+    .venv/bin/python benchmarks/bench_planning.py --configs default,retrieved --families language,gender
     .venv/bin/python benchmarks/bench_planning.py --configs default --config one-repair:max_repairs=1
 
 A configuration is a set of ``Copilot`` keyword arguments: a name from ``CONFIGS`` or an ad-hoc
@@ -36,13 +36,13 @@ from copilot.errors import CopilotError
 # Named configurations: Copilot keyword arguments. Add a planner option here under a new name.
 CONFIGS: dict[str, dict[str, Any]] = {
     "default": {},
-    "no-retrieval": {"retrieval": False},
+    "retrieved": {"retrieval": True},
     "no-repair": {"max_repairs": 0},
 }
 
 
 def parse_configs(names: str, extra: list[str]) -> dict[str, dict[str, Any]]:
-    """Named configurations (``"default,no-retrieval"``) plus ad-hoc ones, each ``name:key=value,...``
+    """Named configurations (``"default,retrieved"``) plus ad-hoc ones, each ``name:key=value,...``
     with values as JSON where they parse (``mine:retrieval=false,max_repairs=1``)."""
     out: dict[str, dict[str, Any]] = {}
     for name in filter(None, (n.strip() for n in names.split(","))):

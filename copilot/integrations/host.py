@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 from copilot.audio import Audio, load_audio
 from copilot.errors import CopilotError
-from copilot.tools import Tool, use_runtime
+from copilot.tools import Tool
+from copilot.tools.bridge import ToolBridge
 
 if TYPE_CHECKING:
     from copilot.api import Copilot
@@ -128,9 +129,7 @@ class ToolHost:
                 raw[param] = [self._handle(v, recordings) for v in value]
             elif value is not None:
                 raw[param] = self._handle(value, recordings)
-        kwargs = tool.validate(raw, recordings)
-        with use_runtime(self.copilot.runtime):
-            return tool(**kwargs)
+        return ToolBridge(self.copilot.toolset.tools, recordings, self.copilot.runtime)(name, raw)
 
     def ask(self, question: str, audio: Sequence[str], text: str | None = None,
             options: Sequence[str] | None = None) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from copilot.options import match_option, normalise
+from copilot.options import NUMBER_WORDS, match_option, normalise
 from copilot.sandbox.records import ToolCallRecord
 
 ABSTENTIONS = ("no speech", "none", "cannot tell", "unknown", "nothing")
@@ -44,6 +44,8 @@ def to_answer(value: Any, options: Sequence[str], fallback: Callable[[str, Seque
         return Mapped(None, "it is empty. If the tools found nothing to measure (an empty transcript, no speech), "
                             'return "no speech" (or "none") instead of inventing an answer')
     if not options:
+        if isinstance(value, int) and 0 <= value < len(NUMBER_WORDS):  # a count reads as a word: "two"
+            return Mapped(NUMBER_WORDS[value])
         return Mapped(text.strip(), abstained=normalise(text) in ABSTENTIONS)
     matched = match_option(text, options)
     if matched is not None:

@@ -76,11 +76,11 @@ class Planner:
 
     # -- one question -------------------------------------------------------------------------
     def solve(self, instruction: str, signature: Signature, audio: Mapping[str, Audio], text: str | None,
-              options: Sequence[str], program_key: str | None = None, library: bool = True,
+              options: Sequence[str], program_key: str | None = None,
               on_phase: Callable[[str], None] | None = None) -> Answer:
         """Answer one question; ``on_phase`` hears each step ("planning", "running", "repair 1", ...)."""
         started = time.perf_counter()
-        loads_before = self.runtime.load_seconds_total()
+        loads_before = (self.runtime.load_seconds_total(), self._prefix_seconds())
         options = list(options)
         inputs: dict[str, Any] = {name: name for name in signature.audio}
         if signature.text:
@@ -93,7 +93,8 @@ class Planner:
         context = _Context(instruction, signature, audio, options, inputs, on_phase or (lambda phase: None))
         trace = Trace()
 
-        stored = self.store.lookup(key, task, signature.key(), self.toolset.version, library=library)
+        # A caller's program_key names the task exactly: the library's paraphrase matching is for wordings.
+        stored = self.store.lookup(key, task, signature.key(), self.toolset.version, library=program_key is None)
         if stored is not None:
             note = None if stored.source == "cache" else \
                 f"reused from the library: {stored.instruction!r} (similarity {stored.similarity:.2f})"
@@ -216,6 +217,10 @@ class Planner:
             keep(self.prompts.prefix())
             self._prefix_kept = True
 
+    def _prefix_seconds(self) -> float:
+        """Seconds the LLM spent loading (or computing) its kept prompt prefix so far."""
+        return getattr(self.llm, "prefix_seconds", 0.0)
+
     def _call(self, messages: list[Message], purpose: str, temperature: float) -> LLMCall:
         completion = self.llm.complete(messages, max_tokens=PLAN_TOKENS, temperature=temperature)
         return LLMCall(purpose, completion.text, completion.prompt_tokens, completion.completion_tokens,
@@ -231,7 +236,7 @@ class Planner:
 
     # -- the answer -----------------------------------------------------------------------------
     def _answer(self, mapped: Mapped | None, last: Attempt, source: str, source_instruction: str | None,
-                ctx: _Context, trace: Trace, started: float, loads_before: float) -> Answer:
+                ctx: _Context, trace: Trace, started: float, loads_before: tuple[float, float]) -> Answer:
         ok = last.failure is None and mapped is not None
         return Answer(
             answer=mapped.answer if ok else None, value=last.run.value if last.run else None, ok=ok,
@@ -239,7 +244,8 @@ class Planner:
             program=last.program if ok or last.failure is not ErrorKind.FORMAT else "",
             program_id=program_id(last.program) if ok else "", source=source,
             tool_calls=last.tool_calls,
-            timings=trace.timings(time.perf_counter() - started, self.runtime.load_seconds_total() - loads_before),
+            timings=trace.timings(time.perf_counter() - started, self.runtime.load_seconds_total() - loads_before[0],
+                                  self._prefix_seconds() - loads_before[1]),
             tokens=trace.tokens(), llm=self.llm.name,
             caveats=caveats(mapped, ctx.options, last.tool_calls) if ok else [],
             source_instruction=source_instruction, signature=list(ctx.signature.params), options=ctx.options,

@@ -74,7 +74,7 @@ class Trace:
     def llm_calls(self) -> list[LLMCall]:
         return [a.llm for a in self.attempts if a.llm] + self.other_calls
 
-    def timings(self, total_s: float, model_load_s: float) -> dict[str, float]:
+    def timings(self, total_s: float, model_load_s: float, prefix_s: float = 0.0) -> dict[str, float]:
         calls = self.llm_calls
         llm_s = sum(c.seconds for c in calls)
         prefill_s = sum(c.prefill_seconds for c in calls)
@@ -82,7 +82,8 @@ class Trace:
         tool_s = sum(c.seconds for r in runs for c in r.tool_calls)
         run_s = sum(r.seconds for r in runs)
         return {"total_s": total_s, "llm_s": llm_s, "llm_prefill_s": prefill_s, "llm_decode_s": llm_s - prefill_s,
-                "tools_s": tool_s, "sandbox_s": max(0.0, run_s - tool_s), "model_load_s": model_load_s}
+                "tools_s": tool_s, "sandbox_s": max(0.0, run_s - tool_s), "model_load_s": model_load_s,
+                "llm_prefix_s": prefix_s}
 
     def tokens(self) -> dict[str, int]:
         calls = self.llm_calls

@@ -80,12 +80,18 @@ class ProgramStore:
         if not library:
             return None
         peers = [e for e in self.entries() if e["signature"] == signature and e["toolset"] == toolset
-                 and not e.get("flagged") and e.get("embedding") and e["key"] != key]
+                 and not e.get("flagged") and e["key"] != key]
         if not peers:
             return None
         from copilot import embeddings
 
-        query = embeddings.embed([task])[0]
+        # Embeddings are computed when the library is first consulted, not when a program is stored.
+        missing = [e for e in peers if not e.get("embedding")]
+        vectors = embeddings.embed([task] + [e["instruction"] for e in missing])
+        for entry, vector in zip(missing, vectors[1:]):
+            entry["embedding"] = [round(float(x), 5) for x in vector]
+            self._write(entry)
+        query = vectors[0]
         scores = np.asarray([e["embedding"] for e in peers], dtype=np.float32) @ query
         best_per_program: dict[str, tuple[float, dict[str, Any]]] = {}
         for score, entry in zip(scores.tolist(), peers):
@@ -103,12 +109,9 @@ class ProgramStore:
     def put(self, key: str, program: str, *, task: str, signature: str, toolset: str, llm: str) -> None:
         if not self.enabled:
             return
-        from copilot import embeddings
-
         entry = {"key": key, "program": program, "program_id": program_id(program), "instruction": task,
                  "signature": signature, "toolset": toolset, "llm": llm, "created": time.time(),
-                 "embedding": [round(float(x), 5) for x in embeddings.embed([task])[0]],
-                 "uses": [], "failures": 0, "flagged": None}
+                 "embedding": None, "uses": [], "failures": 0, "flagged": None}
         self._write(entry)
 
     def adopt(self, entry: dict[str, Any]) -> None:

@@ -13,7 +13,7 @@ import contextvars
 import importlib.util
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, ClassVar
 
@@ -79,6 +79,7 @@ class Runtime:
         self.settings = settings or load_settings()
         self._llm = llm
         self._loaded: dict[str, Backend] = {}
+        self._shared: dict[tuple, Any] = {}
         self.load_seconds: dict[str, float] = {}
         self._lock = threading.RLock()
         folder = self.settings.cache_dir / "results" if self.settings.disk_cache else None
@@ -133,6 +134,15 @@ class Runtime:
                 self.load_seconds[key] = time.perf_counter() - started
                 self._loaded[key] = instance
             return self._loaded[key]
+
+    def shared(self, key: tuple, load: Callable[[], Any]) -> Any:
+        """A model several backends use (one Whisper for ASR and language ID), loaded once here."""
+        with self._lock:
+            if key not in self._shared:
+                started = time.perf_counter()
+                self._shared[key] = load()
+                self.load_seconds[":".join(map(str, key))] = time.perf_counter() - started
+            return self._shared[key]
 
     def load_seconds_total(self) -> float:
         """Seconds spent loading models so far, the LLM's included (for the latency breakdown)."""

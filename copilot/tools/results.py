@@ -1,8 +1,9 @@
 """The tool-result cache a :class:`~copilot.tools.backends.Runtime` owns: in memory, and on disk.
 
-A key is the tool's name, the identity of each backend the tool uses (name plus where its weights
-come from, so pointing a hub backend at another checkpoint is a different key) and the arguments
-with recordings replaced by their content hash. Values are the JSON text the tool returned.
+A key is the tool's name, a hash of its code (an upgrade never serves an older version's result),
+the identity of each backend the tool uses (name plus where its weights come from, so pointing a
+hub backend at another checkpoint is a different key) and the arguments with recordings replaced
+by their content hash. Values are the JSON text the tool returned.
 """
 
 from __future__ import annotations
@@ -33,11 +34,11 @@ class ResultCache:
         self._memory: dict[str, str] = {}
         self._lock = threading.Lock()
 
-    def key(self, tool: str, uses: tuple[str, ...], arguments: dict[str, Any]) -> str | None:
+    def key(self, tool: str, uses: tuple[str, ...], arguments: dict[str, Any], code: str = "") -> str | None:
         """The cache key of one call, or None when it cannot be cached (the call will raise the real error)."""
         try:
             backends = [f"{cap}={self._identity(cap)}" for cap in uses]
-            blob = json.dumps([tool, backends, arguments], sort_keys=True)
+            blob = json.dumps([tool, code, backends, arguments], sort_keys=True)
         except (CopilotError, TypeError):
             return None
         return f"{tool}/{hashlib.sha256(blob.encode()).hexdigest()[:32]}"

@@ -7,10 +7,13 @@ tool goes through the current runtime's result cache, and every result must be p
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import inspect
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import docstring_parser
@@ -75,7 +78,8 @@ class Tool:
         bound = inspect.signature(self.func).bind(*args, **kwargs)
         bound.apply_defaults()
         runtime = current_runtime()
-        key = runtime.results.key(self.name, self.uses, _cache_parts(bound.arguments)) if self.cacheable else None
+        key = runtime.results.key(self.name, self.uses, _cache_parts(bound.arguments), _code_version(self.func)) \
+            if self.cacheable else None
         if key is not None:
             hit = runtime.results.get(key)
             if hit is not None:
@@ -88,6 +92,22 @@ class Tool:
         if key is not None:
             runtime.results.put(key, encoded)
         return json.loads(encoded)
+
+
+@functools.cache
+def _folder_version(folder: Path) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(folder.glob("*.py")):
+        digest.update(path.name.encode() + path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def _code_version(func: Callable[..., Any]) -> str:
+    """A hash of the code of the tool's folder: a result cached by older code is not served after an update."""
+    try:
+        return _folder_version(Path(inspect.getfile(func)).parent)
+    except (OSError, TypeError):
+        return "unknown"
 
 
 def _cache_parts(arguments: Mapping[str, Any]) -> dict[str, Any]:

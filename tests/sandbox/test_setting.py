@@ -16,7 +16,7 @@ from copilot.errors import ConfigError, CopilotError
 from copilot.sandbox import layers
 from copilot.testing.llm import ScriptedLLM
 
-PROGRAM = "```python\ndef main(audio):\n    return 'yes' if audio else 'no'\n```"
+PROGRAM = "```python\ndef main(audio):\n    return 'yes' if audio_properties(audio)['duration_s'] > 0 else 'no'\n```"
 # What a worker reports on a machine with no user namespaces, no Landlock and no libseccomp.
 WEAK = ("no namespaces (unshare refused: Operation not permitted; with a user namespace: Operation not permitted)",
         "rlimit_cpu=30", "no chroot (refused: Operation not permitted)", "uid=1000 (not root: kept)",

