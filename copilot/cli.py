@@ -339,7 +339,12 @@ def cache() -> None:
 @cache.command("list")
 @json_option("Print the entries as JSON lines.")
 def cache_list(as_json: bool) -> None:
-    """One line per stored program: key, uses, failures, flag, the LLM that wrote it, the task."""
+    """One line per stored program: key, uses, failures, flag, the LLM that wrote it, the task.
+
+    \b
+    Example:
+      copilot cache list --json
+    """
     for entry in _program_store().entries():
         if as_json:
             click.echo(json.dumps({k: v for k, v in entry.items() if k != "embedding"}, ensure_ascii=False))
@@ -352,7 +357,12 @@ def cache_list(as_json: bool) -> None:
 @cache.command("show")
 @click.argument("key")
 def cache_show(key: str) -> None:
-    """Print one stored program (KEY: its key or a unique start of it) with its record."""
+    """Print one stored program (KEY: its key or a unique start of it) with its record.
+
+    \b
+    Example:
+      copilot cache show 3f2a9c
+    """
     entry = _one_entry(key)
     click.echo(f"# task: {_printable(entry['instruction'])}\n# signature: {entry['signature']}  toolset: "
                f"{entry['toolset']}  llm: {entry['llm']}\n# uses: {len(entry['uses'])}  failures: "
@@ -364,7 +374,13 @@ def cache_show(key: str) -> None:
 @click.argument("key", required=False)
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 def cache_clear(key: str | None, yes: bool) -> None:
-    """Drop the program KEY, or every stored program when no KEY is given."""
+    """Drop the program KEY, or every stored program when no KEY is given.
+
+    \b
+    Examples:
+      copilot cache clear 3f2a9c
+      copilot cache clear --yes
+    """
     store = _program_store()
     if key:
         store.drop(_one_entry(key)["key"])

@@ -70,7 +70,12 @@ def cache_lines(settings) -> list[str]:
 @click.command()
 def doctor() -> None:
     """Report what runs here: the sandbox layers the kernel grants (and the `sandbox` setting), the
-    tool backends, the LLM and the cache. Nothing is downloaded or contacted."""
+    tool backends, the LLM and the cache. Nothing is downloaded or contacted.
+
+    \b
+    Example:
+      copilot doctor
+    """
     from copilot.config import load_settings
 
     try:

@@ -65,7 +65,7 @@ def test_the_installed_package_loads_its_pool_and_spec(installed):
     script = ("import copilot, json\n"
               "from copilot.pools import load_pool\n"
               "from copilot.analyser.spec import read_spec\n"
-              "from copilot.tools.framework import TOOLSETS_DIR\n"
+              "from copilot.tools.toolset import TOOLSETS_DIR\n"
               "modules, bindings = read_spec(TOOLSETS_DIR / 'speech')\n"
               "print(json.dumps([copilot.__file__, len(load_pool('dynamic_superb_phase1')), len(modules)]))")
     where, tasks, modules = json.loads(_run(installed, sys.executable, "-c", script))

@@ -227,6 +227,7 @@ class RayEngine:
                 self._on_ready(ref)
                 continue
             job, _ = slot.jobs.pop(ref)
+            self._restart_clock(slot)
             try:
                 record, programs = ray.get(ref)
             except ACTOR_LOST as exc:
@@ -240,6 +241,12 @@ class RayEngine:
         self._dispatch()
         return records
 
+    def _restart_clock(self, slot: _Slot) -> None:
+        """The actor's next item starts now: its budget counts from here, not from when it was queued."""
+        if slot.jobs and self.item_budget:
+            ref, (job, _) = next(iter(slot.jobs.items()))
+            slot.jobs[ref] = (job, time.monotonic() + self.item_budget)
+
     def _share(self, programs: dict[str, dict[str, Any]], source: _Slot) -> None:
         self.programs.update(programs)
         for slot in self.slots:
@@ -250,11 +257,11 @@ class RayEngine:
         now = time.monotonic()
         records = []
         for slot in list(self.slots):
-            late = [ref for ref, (_, deadline) in slot.jobs.items() if deadline <= now]
-            if not late:
+            # An actor answers its items in order: only the first one is running, so only it can be late.
+            running = next(iter(slot.jobs.items()), None)
+            if running is None or running[1][1] > now:
                 continue
-            for ref in late:
-                records.append(timeout_record(slot.jobs.pop(ref)[0].item, self.item_budget))
+            records.append(timeout_record(slot.jobs.pop(running[0])[0].item, self.item_budget))
             ray.kill(slot.handle)  # the only way to stop a hung tool; its other items go elsewhere
             for job, _ in slot.jobs.values():
                 self.backlog.appendleft(job)

@@ -285,7 +285,12 @@ def write_report(run_dir: str | Path, html_file: str | Path | None = None, pool:
 @click.option("--pool", default=None, help="Instruction pool of a Dynamic-SUPERB run (default: Phase 1).")
 def report(run_dir: Path, html_file: Path | None, pool: str | None) -> None:
     """Write one self-contained HTML page for a bench run: accuracy beside the published baselines,
-    confusion matrices, unparseable and error shares, latency, LLM calls and the programs."""
+    confusion matrices, unparseable and error shares, latency, LLM calls and the programs.
+
+    \b
+    Example:
+      copilot bench report runs/ds --html runs/ds/report.html
+    """
     from copilot.errors import CopilotError
 
     try:

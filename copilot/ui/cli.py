@@ -19,6 +19,10 @@ def ui(host: str, port: int, max_upload_mb: float, max_seconds: float | None, no
 
     It shows the answer, the program, every tool call, the timings, and the audio with what the
     tools found drawn on it. Everything runs on this machine; no page asset comes from the internet.
+
+    \b
+    Example:
+      copilot ui --port 7860      # then open http://127.0.0.1:7860/
     """
     import uvicorn
 

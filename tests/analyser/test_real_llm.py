@@ -22,5 +22,5 @@ def test_embedded_model_derives_bound_modules_for_two_tasks(tmp_path):
     assert set(spec["tasks"]) == set(tasks)
     bound_to = {m["binding"]["tool"] for m in spec["modules"] if m["binding"]}
     # speaker counting and accent recognition are both implemented in the speech toolset
-    assert bound_to & {"count_speakers", "diarize"} and "accent" in bound_to
+    assert bound_to & {"count_speakers", "diarize", "multiple_speakers"} and "accent" in bound_to
     assert llm.usage.live_calls >= 2 and llm.usage.completion_tokens > 0

@@ -20,7 +20,7 @@ from copilot.tools import load_toolset
 
 pytestmark = pytest.mark.slow
 TOOLS = load_toolset("speech")
-NOT_AUDIO = {"query_llm"}
+NOT_AUDIO = {"query_llm", "choose"}
 # A refusal must tell the program what to do next: answer something, or use/pass/call something else.
 ACTIONABLE = re.compile(r"\b(answer|use|pass|give|call|choose|try)\b", re.I)
 MUSIC_TOOLS = {"musical_key", "chord_quality", "tempo"}
