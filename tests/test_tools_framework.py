@@ -71,9 +71,8 @@ def test_stub_and_schema_come_from_the_function():
     stub = loudest_second.stub()
     assert stub.startswith("def loudest_second(audio: Audio, frame_s: float = 1.0) -> dict:")
     assert "Find the loudest stretch" in stub and "Example:" in stub
-    schema = loudest_second.schema()
-    assert [p["name"] for p in schema["parameters"]] == ["audio", "frame_s"]
-    assert schema["parameters"][1]["description"].startswith("Length of the stretches")
+    assert [p.name for p in loudest_second.params] == ["audio", "frame_s"]
+    assert loudest_second.params[1].description.startswith("Length of the stretches")
 
 
 def test_undocumented_tools_are_refused():

@@ -6,8 +6,9 @@ one capability under several names), binding (match modules to implemented tools
 See ``docs/analyser.md``.
 """
 
-from copilot.analyser.derive import Derivation, derive, write
+from copilot.analyser.derive import derive, write
 from copilot.analyser.llm_cache import CachedLLM
+from copilot.analyser.records import Derivation
 from copilot.analyser.spec import SPEC_FORMAT, read_spec
 
 __all__ = ["SPEC_FORMAT", "CachedLLM", "Derivation", "derive", "read_spec", "write"]

@@ -9,6 +9,7 @@ import click
 
 from copilot.analyser.derive import decompose_tasks, derive, score_held_out, select_tasks, write
 from copilot.analyser.llm_cache import CachedLLM
+from copilot.analyser.report import render_coverage
 from copilot.analyser.spec import read_spec
 from copilot.cli_options import add_verbosity, llm_options, show_progress
 from copilot.config import load_settings
@@ -115,11 +116,7 @@ def coverage_command(spec: Path, pool: str, report_path: Path | None, llm_flags:
     for label, c in (("modules in the spec", held.in_spec), ("covered by bound modules", held.covered)):
         click.echo(f"{label}: {len(c.covered)}/{len(c.tasks)} tasks = {100 * c.share:.1f} %")
     if report_path:
-        lines = [f"# Coverage of {spec} on {run.name}", ""]
-        lines += [f"- {t}: " + (", ".join(f"`{m}`" for m in miss if m) or "no program could be parsed")
-                  for t, miss in held.covered.missing.items()]
-        lines += ["", *(f"- `{n}` -> {m.target if m else 'no match'}" for n, m in sorted(held.matches.items()))]
-        report_path.write_text("\n".join(lines) + "\n")
+        report_path.write_text(render_coverage(str(spec), held))
         click.echo(f"wrote {report_path}")
     click.echo(_usage_line(llm, started))
 

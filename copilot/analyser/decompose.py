@@ -14,11 +14,14 @@ import re
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
-from copilot.analyser.templates import render, template
 from copilot.llm.base import ChatModel, Message
 from copilot.planner.extract import extract_program
 from copilot.pools import TaskRecord
+from copilot.prompts import PromptFolder
+
+PROMPTS = PromptFolder(Path(__file__).resolve().parent / "prompts")
 
 MAX_ATTEMPTS = 3  # first try plus two retries with the parse error fed back
 MAX_TOKENS = 320
@@ -78,12 +81,12 @@ def messages_for(task: TaskRecord, instruction: str) -> list[Message]:
     """A fixed prefix (system prompt and two worked examples) then the task: the prefix stays
     byte-identical across calls so llama.cpp reuses it from its KV cache."""
     return [
-        Message("system", template("decompose_system")),
-        Message("user", template("decompose_example1_user")),
-        Message("assistant", template("decompose_example1_program")),
-        Message("user", template("decompose_example2_user")),
-        Message("assistant", template("decompose_example2_program")),
-        Message("user", render("decompose_user", instruction=instruction, inputs=", ".join(task.inputs),
+        Message("system", PROMPTS.template("decompose_system")),
+        Message("user", PROMPTS.template("decompose_example1_user")),
+        Message("assistant", PROMPTS.template("decompose_example1_program")),
+        Message("user", PROMPTS.template("decompose_example2_user")),
+        Message("assistant", PROMPTS.template("decompose_example2_program")),
+        Message("user", PROMPTS.render("decompose_user", instruction=instruction, inputs=", ".join(task.inputs),
                                 note=input_note(task))),
     ]
 
@@ -200,7 +203,7 @@ def decompose(llm: ChatModel, task: TaskRecord, instruction: str) -> Decompositi
                 return Decomposition(task.task, instruction, program, calls, attempt)
             error = "the program calls no module"
         messages = [*messages, Message("assistant", reply),
-                    Message("user", render("decompose_retry", error=error, inputs=", ".join(task.inputs)))]
+                    Message("user", PROMPTS.render("decompose_retry", error=error, inputs=", ".join(task.inputs)))]
     return Decomposition(task.task, instruction, "", (), MAX_ATTEMPTS, error)
 
 

@@ -10,64 +10,21 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from tqdm import tqdm
 
-from copilot.analyser.bind import BIND, bind_cards, bind_modules, paper_cards
-from copilot.analyser.decompose import Decomposition, decompose_pool
-from copilot.analyser.llm_cache import LLMUsage
+from copilot.analyser.bind import bind_cards, bind_modules, paper_cards
+from copilot.analyser.decompose import decompose_pool
 from copilot.analyser.matching import Match, match_each
-from copilot.analyser.modularize import MERGE, DerivedModule, Merge, ModuleGroup, group_calls, merge_modules
+from copilot.analyser.modularize import MERGE, DerivedModule, ModuleGroup, group_calls, merge_modules
+from copilot.analyser.records import Derivation, HeldOut, PoolRun
 from copilot.analyser.report import render_report
-from copilot.analyser.spec import SPEC_FORMAT, Coverage, coverage, module_json, write_json
+from copilot.analyser.spec import coverage, spec_json, write_json
 from copilot.errors import CopilotError
 from copilot.llm.base import ChatModel
-from copilot.pools import TaskRecord, load_pool, pool_path
+from copilot.pools import TaskRecord, load_pool
 from copilot.tools import Toolset
-
-
-@dataclass(frozen=True)
-class PoolRun:
-    """A pool's tasks and their decompositions."""
-
-    name: str
-    tasks: tuple[TaskRecord, ...]
-    decompositions: tuple[Decomposition, ...]
-
-    @property
-    def failed(self) -> tuple[Decomposition, ...]:
-        return tuple(d for d in self.decompositions if not d.calls)
-
-
-@dataclass(frozen=True)
-class HeldOut:
-    """A pool the derivation never saw, scored against the derived spec."""
-
-    run: PoolRun
-    matches: dict[str, Match | None]  # its module name -> the derived module it matches
-    in_spec: Coverage  # every module matches some derived module
-    covered: Coverage  # ... and that module is bound to a tool
-
-
-@dataclass(frozen=True)
-class Derivation:
-    run: PoolRun
-    phrasings: int
-    llm: str
-    toolset: str | None
-    modules: tuple[DerivedModule, ...]
-    merges: tuple[Merge, ...]
-    bindings: dict[str, Match | None]
-    coverage: Coverage
-    paper: dict[str, Match | None]  # the paper's 16 modules bound to the same toolset
-    held_out: HeldOut | None
-    usage: LLMUsage | None
-
-    @property
-    def bound(self) -> set[str]:
-        return {name for name, b in self.bindings.items() if b is not None}
 
 
 def select_tasks(pool: str, names: Sequence[str] = ()) -> list[TaskRecord]:
@@ -127,29 +84,6 @@ def derive(llm: ChatModel, pool: str, *, phrasings: int = 3, task_names: Sequenc
         other = score_held_out(llm, other_run, modules, bindings)
     return Derivation(run, phrasings, llm.name, toolset.name if toolset else None, tuple(modules),
                       tuple(merges), bindings, cov, paper, other, getattr(llm, "usage", None))
-
-
-def spec_json(d: Derivation, pool: str) -> dict:
-    """The spec as written to ``toolset.json``: deterministic (no times), so a rerun rewrites it unchanged."""
-    resolve = {name: m.name for m in d.modules for name in (m.name, *m.aliases)}
-    tasks = {}
-    for t in d.run.tasks:
-        used = sorted({resolve[c.name] for x in d.run.decompositions if x.task == t.task for c in x.calls})
-        tasks[t.task] = {"modules": used, "covered": t.task in d.coverage.covered}
-    data = {
-        "format": SPEC_FORMAT,
-        "generated_by": "copilot toolset derive",
-        "source": {"pool": d.run.name, "pool_file": pool_path(pool).name, "tasks": len(d.run.tasks),
-                   "phrasings_per_task": d.phrasings, "llm": d.llm, "bound_to": d.toolset},
-        "thresholds": {"merge": vars(MERGE), "bind": vars(BIND)},
-        "modules": [module_json(m, d.bindings.get(m.name)) for m in d.modules],
-        "tasks": tasks,
-        "coverage": d.coverage.to_json(),
-    }
-    if d.held_out:
-        data["held_out"] = {"pool": d.held_out.run.name, "in_spec": d.held_out.in_spec.to_json(),
-                            "covered": d.held_out.covered.to_json()}
-    return data
 
 
 def write(d: Derivation, pool: str, out: Path) -> list[Path]:

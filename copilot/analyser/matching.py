@@ -20,12 +20,15 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
 from copilot import embeddings
-from copilot.analyser.templates import render, template
 from copilot.llm.base import ChatModel, Message
+from copilot.prompts import PromptFolder
+
+PROMPTS = PromptFolder(Path(__file__).resolve().parent / "prompts")
 
 CHOICES = 3
 CHOICE_TOKENS = 4
@@ -68,8 +71,8 @@ def card(name: str, params: Sequence[str], returns: str, description: str, examp
 def choose(llm: ChatModel, needed: Card, options: Sequence[Card]) -> int | None:
     """Index of the option the LLM picks as doing what ``needed`` does, or None."""
     listing = "\n".join(f"{chr(ord('B') + i)}) {o.line}" for i, o in enumerate(options))
-    reply = llm.complete([Message("system", template("confirm_system")),
-                          Message("user", render("choose", needed=needed.line, options=listing))],
+    reply = llm.complete([Message("system", PROMPTS.template("confirm_system")),
+                          Message("user", PROMPTS.render("choose", needed=needed.line, options=listing))],
                          max_tokens=CHOICE_TOKENS).text
     letter = re.search(r"[A-Z]", reply.upper())
     index = ord(letter.group()) - ord("B") if letter else -1

@@ -10,7 +10,7 @@ from copilot.analyser.modularize import MERGE
 from copilot.analyser.spec import Coverage
 
 if TYPE_CHECKING:
-    from copilot.analyser.derive import Derivation
+    from copilot.analyser.records import Derivation, HeldOut
 
 
 def _pct(share: float) -> str:
@@ -96,4 +96,13 @@ def render_report(d: Derivation) -> str:
     if failed:
         lines += ["", "## Programs that failed to parse", ""]
         lines += [f"- {x.task}: {x.error} ({x.instruction[:80]})" for x in failed]
+    return "\n".join(lines) + "\n"
+
+
+def render_coverage(spec: str, held: HeldOut) -> str:
+    """The coverage report of a derived spec on another pool: what each task misses, what matched what."""
+    lines = [f"# Coverage of {spec} on {held.run.name}", ""]
+    lines += [f"- {t}: " + (", ".join(f"`{m}`" for m in miss if m) or "no program could be parsed")
+              for t, miss in held.covered.missing.items()]
+    lines += ["", *(f"- `{n}` -> {m.target if m else 'no match'}" for n, m in sorted(held.matches.items()))]
     return "\n".join(lines) + "\n"

@@ -13,12 +13,17 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from copilot.analyser.bind import BIND
 from copilot.analyser.decompose import Decomposition
 from copilot.analyser.matching import Match
-from copilot.analyser.modularize import DerivedModule
+from copilot.analyser.modularize import MERGE, DerivedModule
 from copilot.errors import CopilotError
+from copilot.pools import pool_path
+
+if TYPE_CHECKING:
+    from copilot.analyser.records import Derivation
 
 SPEC_FORMAT = "speech-copilot/toolset-spec/1"
 
@@ -108,3 +113,26 @@ def read_spec(path: Path) -> tuple[list[DerivedModule], dict[str, Match | None]]
     except (ValueError, KeyError, TypeError) as exc:
         raise CopilotError(f"{path} is not a toolset spec written by `copilot toolset derive` ({exc})") from exc
     return modules, bindings
+
+
+def spec_json(d: Derivation, pool: str) -> dict:
+    """The spec as written to ``toolset.json``: deterministic (no times), so a rerun rewrites it unchanged."""
+    resolve = {name: m.name for m in d.modules for name in (m.name, *m.aliases)}
+    tasks = {}
+    for t in d.run.tasks:
+        used = sorted({resolve[c.name] for x in d.run.decompositions if x.task == t.task for c in x.calls})
+        tasks[t.task] = {"modules": used, "covered": t.task in d.coverage.covered}
+    data = {
+        "format": SPEC_FORMAT,
+        "generated_by": "copilot toolset derive",
+        "source": {"pool": d.run.name, "pool_file": pool_path(pool).name, "tasks": len(d.run.tasks),
+                   "phrasings_per_task": d.phrasings, "llm": d.llm, "bound_to": d.toolset},
+        "thresholds": {"merge": vars(MERGE), "bind": vars(BIND)},
+        "modules": [module_json(m, d.bindings.get(m.name)) for m in d.modules],
+        "tasks": tasks,
+        "coverage": d.coverage.to_json(),
+    }
+    if d.held_out:
+        data["held_out"] = {"pool": d.held_out.run.name, "in_spec": d.held_out.in_spec.to_json(),
+                            "covered": d.held_out.covered.to_json()}
+    return data

@@ -83,7 +83,7 @@ def _common(func):
         click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
                      help="Items answered in parallel (threads sharing one Copilot)."),
         click.option("--judge", is_flag=True, help="Ask the LLM which option an answer means when the "
-                     "deterministic matching finds none (prompt: copilot/suites/judge_prompt.txt)."),
+                     "deterministic matching finds none (prompt: copilot/suites/prompts/judge.md)."),
         click.option("--plan-per-item", is_flag=True, help="Plan a program for every item instead of "
                      "one per task (slower; for comparison)."),
         click.option("--retrieval", is_flag=True, help="Show the LLM only the tools and examples most like each "

@@ -23,8 +23,9 @@ import jiwer
 
 from copilot.llm.base import ChatModel, Message
 from copilot.options import match_option, normalise
+from copilot.prompts import PromptFolder
 
-JUDGE_PROMPT = Path(__file__).with_name("judge_prompt.txt")
+PROMPTS = PromptFolder(Path(__file__).with_name("prompts"))
 METRICS = ("accuracy", "wer", "cer", "mae")
 # Higher is better for accuracy; lower for the error metrics.
 LOWER_IS_BETTER = frozenset({"wer", "cer", "mae"})
@@ -32,7 +33,7 @@ _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 
 
 class OptionJudge:
-    """Ask an LLM which option a free-form answer chooses (prompt: ``judge_prompt.txt``).
+    """Ask an LLM which option a free-form answer chooses (prompt: ``prompts/judge.md``).
 
     Verdicts are cached by (instruction, options, answer), in memory and, when ``cache_path`` is
     given, in an append-only JSONL file so a resumed report does not ask again.
@@ -40,7 +41,6 @@ class OptionJudge:
 
     def __init__(self, llm: ChatModel, cache_path: str | Path | None = None) -> None:
         self.llm = llm
-        self.template = JUDGE_PROMPT.read_text()
         self.cache_path = Path(cache_path) if cache_path else None
         self._cache: dict[str, str | None] = {}
         self._lock = threading.Lock()
@@ -57,7 +57,7 @@ class OptionJudge:
         with self._lock:
             if key in self._cache:
                 return self._cache[key]
-        prompt = self.template.format(instruction=instruction, answer=answer,
+        prompt = PROMPTS.render("judge", instruction=instruction, answer=answer,
                                       options="\n".join(f"- {o}" for o in options))
         reply = self.llm.complete([Message("user", prompt)], max_tokens=32, temperature=0.0).text.strip()
         verdict = None if reply.upper().startswith("NONE") else match_option(reply, list(options))

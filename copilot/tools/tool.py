@@ -56,19 +56,6 @@ class Tool:
         body = "\n".join(("    " + line) if line else "" for line in doc.splitlines())
         return f'def {self.name}({", ".join(args)}) -> {self.returns}:\n    """\n{body}\n    """'
 
-    def schema(self) -> dict[str, Any]:
-        """Name, summary, parameters and return type as data (for ``copilot tools`` and integrations)."""
-        return {
-            "name": self.name,
-            "description": self.summary,
-            "parameters": [
-                {"name": p.name, "type": p.annotation, "description": p.description, "required": p.required}
-                for p in self.params
-            ],
-            "returns": self.returns,
-            "uses": list(self.uses),
-        }
-
     @property
     def audio_params(self) -> tuple[str, ...]:
         return tuple(p.name for p in self.params if "Audio" in p.annotation)

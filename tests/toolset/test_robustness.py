@@ -52,18 +52,7 @@ def _arguments(tool, clip, reference) -> list[dict]:
     return calls
 
 
-# Tools in files this change does not own whose refusals do not yet say what to do (issue 12, §3).
-KNOWN_FAILURES = {
-    "speaker_gender": "gender.py: 'speaker_gender found no voiced speech in the audio' names no next step",
-    "same_speaker": "speaker.py: 'less than 0.5 s of speech; too short for a speaker embedding' names no next step",
-    "speaker_similarity": "speaker.py: 'less than 0.5 s of speech; too short ...' names no next step",
-}
-
-
-@pytest.mark.parametrize("name", [
-    pytest.param(t.name, marks=pytest.mark.xfail(strict=True, reason=KNOWN_FAILURES[t.name]))
-    if t.name in KNOWN_FAILURES else t.name
-    for t in TOOLS if t.name not in NOT_AUDIO])
+@pytest.mark.parametrize("name", [t.name for t in TOOLS if t.name not in NOT_AUDIO])
 def test_tool_copes_with_every_clip(name, clips, runtime):
     tool = TOOLS[name]
     try:

