@@ -1,7 +1,7 @@
 """Latency of a new question in a fresh `copilot ask` process: the retrieved prompt against the static one.
 
 For each prompt shape, in one run and on the same machine: a warm-up process (for the static shape
-it computes and saves the prompt prefix's KV state, once), then one fresh process per new question,
+it computes and saves the prompt prefix's KV state, unless the usual cache folder has it), then one fresh process per new question,
 then a paraphrase of an answered question (the library reuses its program: no LLM call). Each
 process's wall time is split into start-up (interpreter, imports, toolset; the wall time outside
 `Copilot.ask`), model loads, the prefix state, prefill, decode, tools and sandbox, from `--json`.
@@ -36,16 +36,20 @@ QUESTIONS = [
     ("Is the recording noisy? The answer could be clean or noisy.", EX / "phone_call.flac"),
     ("Is the speaker male or female? The answer could be male or female.", EX / "reading.flac"),
 ]
-PARAPHRASE = ("What is said in this recording?", EX / "french.flac")  # of "What does the speaker say?"
+PARAPHRASE = ("What is the speaker saying?", EX / "french.flac")  # of "What does the speaker say?"
 PHASES = ("startup_s", "model_load_s", "llm_prefix_s", "llm_prefill_s", "llm_decode_s", "tools_s", "sandbox_s")
 
 
 def cache_folder(root: Path) -> Path:
-    """A fresh cache folder that shares only the joined LLM weights with the usual one."""
-    weights = assets.ensure(assets.QWEN_CODER_1_5B, load_settings().cache_dir)
+    """A fresh cache folder (no tool results, no programs) sharing the joined LLM weights and the
+    saved prefix states with the usual one: what a user's machine has after its first question."""
+    usual = load_settings().cache_dir
+    weights = assets.ensure(assets.QWEN_CODER_1_5B, usual)
     (root / "assets").mkdir(parents=True)
     for name in (weights.name, weights.name + ".sha256"):
         (root / "assets" / name).symlink_to(weights.with_name(name))
+    (usual / "llm-prefix").mkdir(exist_ok=True)
+    (root / "llm-prefix").symlink_to(usual / "llm-prefix")
     return root
 
 
@@ -83,6 +87,8 @@ def show(rows: list[dict], label: str, base: tuple[str, ...]) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--shapes", default="retrieved,static")
+    parser.add_argument("--paraphrase-only", action="store_true",
+                        help="plan the paraphrased question, then time only its paraphrase")
     args = parser.parse_args()
     summary = {}
     with tempfile.TemporaryDirectory(prefix="bench-latency-") as tmp:
@@ -91,8 +97,12 @@ def main() -> None:
             warm = ask(*WARM_UP, cache, shape)
             print(f"[{shape}] warm-up (builds the prefix state for the static shape): {warm['wall_s']:.1f} s, "
                   f"prefix {warm['llm_prefix_s']:.1f} s, {warm['prompt_tokens']} prompt tokens")
-            new = [ask(q, a, cache, shape) for q, a in QUESTIONS]
-            summary[shape] = show(new, f"[{shape}] new questions, fresh process each", ("llm_decode_s", "tools_s"))
+            if args.paraphrase_only:
+                ask(*QUESTIONS[2], cache, shape)
+            else:
+                new = [ask(q, a, cache, shape) for q, a in QUESTIONS]
+                summary[shape] = show(new, f"[{shape}] new questions, fresh process each",
+                                      ("llm_decode_s", "tools_s"))
             para = [ask(*PARAPHRASE, cache, shape)]
             print(f"  paraphrase served from: {para[0]['source']}")
             summary[shape + " paraphrase"] = show(para, f"[{shape}] a paraphrase of a planned question",

@@ -180,9 +180,18 @@ def arousal(cues: dict[str, float]) -> float | None:
     return round(float(1 / (1 + np.exp(-2 * np.mean(used)))), 3) if used else None
 
 
-@backend
-class ProsodyLexicon(Backend):
+class EmotionEstimator(Backend):
+    """What an "emotion" backend does: ``runtime.get("emotion").estimate(audio)``."""
+
     capability = "emotion"
+
+    def estimate(self, audio: Audio) -> dict:
+        """{"label", "scores": {class: probability}, ...} over the backend's emotion classes."""
+        raise NotImplementedError
+
+
+@backend
+class ProsodyLexicon(EmotionEstimator):
     name = "prosody-lexicon"
     offline = True
     quality = 1
@@ -205,8 +214,7 @@ class ProsodyLexicon(Backend):
 
 
 @backend
-class TransformersEmotion(AudioClassifier):
-    capability = "emotion"
+class TransformersEmotion(EmotionEstimator, AudioClassifier):
     name = "transformers-emotion"
     quality = 30
     description = "wav2vec2 emotion classifier (transformers audio-classification; IEMOCAP classes)"

@@ -18,6 +18,7 @@ from copilot.audio import SAMPLE_RATE, Audio
 from copilot.errors import BackendUnavailableError
 from copilot.tools import Backend, backend, current_runtime
 from copilot.tools.hub import HubBackend
+from toolsets.speech.language import LanguageIdentifier
 
 # ECAPA classifiers are trained with additive angular margin softmax at this scale; their outputs are
 # cosines, and softmax(scale * cosine) turns them into the posteriors the model was trained for.
@@ -116,10 +117,9 @@ class AudioClassifier(HubBackend):
 
 
 @backend
-class VoxLingua107(SpeechBrainClassifier):
+class VoxLingua107(LanguageIdentifier, SpeechBrainClassifier):
     """SpeechBrain ECAPA trained on VoxLingua107: 107 spoken languages."""
 
-    capability = "language_id"
     name = "speechbrain-voxlingua107"
     quality = 30
     description = "SpeechBrain ECAPA language ID over 107 languages (VoxLingua107)"

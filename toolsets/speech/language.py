@@ -28,9 +28,18 @@ EXTRA_NAMES = {"farsi": "fa", "filipino": "tl", "brazilian": "pt", "castellano":
 REGION_TAG = re.compile(r"([a-zA-Z]{2})[-_][a-zA-Z]{2,4}")  # "en-US", "pt_BR"
 
 
-@backend
-class WhisperLanguageID(Backend):
+class LanguageIdentifier(Backend):
+    """What a "language_id" backend does: ``runtime.get("language_id").probabilities(audio)``."""
+
     capability = "language_id"
+
+    def probabilities(self, audio: Audio) -> dict[str, float]:
+        """ISO 639-1 code -> probability, over every language the model knows."""
+        raise NotImplementedError
+
+
+@backend
+class WhisperLanguageID(LanguageIdentifier):
     name = "whisper"
     offline = True
     quality = 20

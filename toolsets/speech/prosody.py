@@ -25,9 +25,18 @@ FMAX_HZ = 600.0
 SILENCE_DB = -50.0  # frames quieter than this (dBFS) count as pauses
 
 
-@backend
-class PyinPitch(Backend):
+class PitchTracker(Backend):
+    """What a "pitch" backend does: ``runtime.get("pitch").track(audio)``."""
+
     capability = "pitch"
+
+    def track(self, audio: Audio) -> tuple[np.ndarray, np.ndarray]:
+        """Frame times (s) and F0 (Hz, NaN where unvoiced)."""
+        raise NotImplementedError
+
+
+@backend
+class PyinPitch(PitchTracker):
     name = "pyin"
     offline = True
     quality = 20
@@ -44,8 +53,7 @@ class PyinPitch(Backend):
 
 
 @backend
-class CrepeTinyPitch(Backend):
-    capability = "pitch"
+class CrepeTinyPitch(PitchTracker):
     name = "torchcrepe-tiny"
     offline = True
     quality = 10

@@ -315,9 +315,18 @@ def _turns(found: WindowEmbeddings, labels: np.ndarray) -> list[dict]:
     return turns
 
 
-@backend
-class EmbeddingClustering(Backend):
+class Diarizer(Backend):
+    """What a "diarization" backend does: ``runtime.get("diarization").diarize(audio, num_speakers)``."""
+
     capability = "diarization"
+
+    def diarize(self, audio: Audio, num_speakers: int | None) -> list[dict]:
+        """Speaker turns [{"start_s", "end_s", "speaker"}]; the count is estimated when None."""
+        raise NotImplementedError
+
+
+@backend
+class EmbeddingClustering(Diarizer):
     name = "embedding-clustering"
     offline = True
     quality = 10
@@ -342,8 +351,7 @@ class EmbeddingClustering(Backend):
 
 
 @backend
-class PyannotePipeline(HubBackend):
-    capability = "diarization"
+class PyannotePipeline(Diarizer, HubBackend):
     name = "pyannote"
     quality = 30
     requires = ("pyannote.audio", "torch")

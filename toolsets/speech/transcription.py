@@ -91,9 +91,18 @@ def whisper_language_probabilities(model: Any, audio: Audio) -> dict[str, float]
     return {code: float(p) for code, p in ranked}
 
 
-@backend
-class WhisperPackaged(Backend):
+class ASR(Backend):
+    """What an "asr" backend does: ``runtime.get("asr").transcribe(audio, language)``."""
+
     capability = "asr"
+
+    def transcribe(self, audio: Audio, language: str | None) -> dict:
+        """{"text", "language", "segments": [{start_s, end_s, text}], "words": [{word, start_s, end_s}]}."""
+        raise NotImplementedError
+
+
+@backend
+class WhisperPackaged(ASR):
     name = "whisper"
     offline = True
     quality = 20
@@ -118,8 +127,7 @@ class WhisperPackaged(Backend):
 
 
 @backend
-class PocketSphinx(Backend):
-    capability = "asr"
+class PocketSphinx(ASR):
     name = "pocketsphinx"
     offline = True
     quality = 5
@@ -156,8 +164,7 @@ class PocketSphinx(Backend):
 
 
 @backend
-class WhisperHub(HubBackend):
-    capability = "asr"
+class WhisperHub(ASR, HubBackend):
     name = "whisper-hub"
     offline = False
     quality = 30
