@@ -100,7 +100,7 @@ class Planner:
                 f"reused from the library: {stored.instruction!r} (similarity {stored.similarity:.2f})"
             attempt, mapped = self._attempt(stored.program, None, context, trace, note)
             trace.attempts.append(attempt)
-            self._record_use(stored.key, context, attempt, mapped, options)
+            self._record_use(stored.key, context, attempt, mapped)
             if attempt.failure is None:
                 if stored.key != key:
                     self.store.put(key, stored.program, task=task, signature=signature.key(),
@@ -112,7 +112,7 @@ class Planner:
         if last.failure is None and stored is None:
             self.store.put(key, last.program, task=task, signature=signature.key(), toolset=self.toolset.version,
                            llm=self.llm.name)
-            self._record_use(key, context, last, mapped, options)  # the input it was validated on
+            self._record_use(key, context, last, mapped)  # the input it was validated on
         return self._answer(mapped, last, "planned", None, context, trace, started, loads_before)
 
     # -- the repair loop ----------------------------------------------------------------------
@@ -124,6 +124,8 @@ class Planner:
         if stored is not None:  # the stored program failed on this item: repair it for this item only
             messages += [Message("assistant", f"```python\n{stored}```"), Message("user", trace.attempts[-1].feedback)]
         seen: dict[str, Attempt] = {}  # normalised program -> how it failed
+        if stored is not None:
+            seen[_normalised(stored)] = trace.attempts[-1]  # resending the stored program is a repeat too
         repeats = 0
         for round_ in range(self.max_repairs + 1):
             purpose = "plan" if round_ == 0 and stored is None else "repair"
@@ -197,11 +199,10 @@ class Planner:
                                    note), None
         return Attempt.answered(program, call, result, note), mapped
 
-    def _record_use(self, key: str, ctx: _Context, attempt: Attempt, mapped: Mapped | None,
-                    options: list[str]) -> None:
+    def _record_use(self, key: str, ctx: _Context, attempt: Attempt, mapped: Mapped | None) -> None:
         answer = mapped.answer if mapped and attempt.failure is None else None
         # A repeated open text ("what is said?") is suspicious at once; a repeated count or yes/no is not.
-        open_text = not options and answer is not None and not any(ch.isdigit() for ch in answer) \
+        open_text = not ctx.options and answer is not None and not any(ch.isdigit() for ch in answer) \
             and normalise(answer) not in _COUNT_WORDS
         self.store.record(key, inputs=fingerprint([a.sha256 for a in ctx.audio.values()] + [ctx.inputs.get("word"),
                                                   ctx.inputs.get("text")]),

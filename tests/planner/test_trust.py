@@ -123,3 +123,13 @@ def test_a_stored_program_that_ignores_its_tools_is_flagged_and_planned_anew(tmp
     assert first.answer == second.answer == "the quick brown fox" and entry["flagged"]
     third = cp.ask("What does the speaker say?", audio=[SHORT])
     assert third.source == "planned" and third.answer != "the quick brown fox" and len(llm.calls) == 2
+
+
+def test_resending_a_stored_program_that_failed_on_this_item_is_a_repeat(tmp_path):
+    fragile = ("def main(audio, options, question):\n    d = audio_properties(audio)['duration_s']\n"
+               "    return 'yes' if d > 3 else options[5]")
+    cp, llm = make([fragile, fragile, GOOD], tmp_path)
+    assert cp.ask(LONG_QUESTION, audio=[SPEECH]).answer == "yes"  # stored; fails on short audio only
+    ans = cp.ask(LONG_QUESTION, audio=[SHORT])
+    assert [a.failure for a in ans.trace.attempts] == [ErrorKind.RUNTIME, ErrorKind.REPEATED, None]
+    assert ans.answer == "no" and [a.run is not None for a in ans.trace.attempts] == [True, False, True]
