@@ -1,14 +1,15 @@
 """Latency of a new question in a fresh `copilot ask` process: the retrieved prompt against the static one.
 
-For each prompt shape, in one run and on the same machine: a warm-up process (for the static shape
-it computes and saves the prompt prefix's KV state, unless the usual cache folder has it), then one fresh process per new question,
+For each prompt shape (or, with ``--baseline REV``, for the static shape at REV and now), in one
+run and on the same machine: a warm-up process (for the static shape it computes and saves the
+prompt prefix's KV state, unless the usual cache folder has it), then one fresh process per new question,
 then a paraphrase of an answered question (the library reuses its program: no LLM call). Each
 process's wall time is split into start-up (interpreter, imports, toolset; the wall time outside
 `Copilot.ask`), model loads, the prefix state, prefill, decode, tools and sandbox, from `--json`.
 Printed per question and as medians, with the issue's ratios: wall / (decode + tools) for a new
 question, wall / tools for a paraphrase.
 
-    .venv/bin/python benchmarks/bench_latency.py [--shapes retrieved,static]
+    .venv/bin/python benchmarks/bench_latency.py [--shapes retrieved,static] [--baseline REV]
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from copilot import assets
+from copilot import assets, embeddings
 from copilot.config import load_settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -48,17 +49,18 @@ def cache_folder(root: Path) -> Path:
     (root / "assets").mkdir(parents=True)
     for name in (weights.name, weights.name + ".sha256"):
         (root / "assets" / name).symlink_to(weights.with_name(name))
-    (usual / "llm-prefix").mkdir(exist_ok=True)
-    (root / "llm-prefix").symlink_to(usual / "llm-prefix")
+    for kept in ("llm-prefix", "embeddings"):  # computed once per machine, like the joined weights
+        (usual / kept).mkdir(exist_ok=True)
+        (root / kept).symlink_to(usual / kept)
     return root
 
 
-def ask(question: str, audio: Path, cache: Path, shape: str) -> dict:
-    env = dict(os.environ, COPILOT_CACHE_DIR=str(cache), PYTHONPATH=str(ROOT))
+def ask(question: str, audio: Path, cache: Path, shape: str, tree: Path = ROOT) -> dict:
+    env = dict(os.environ, COPILOT_CACHE_DIR=str(cache), PYTHONPATH=str(tree))
     command = [sys.executable, "-c", "from copilot.cli import main; main()", "ask", "--json", "-q", question,
                str(audio)] + (["--retrieval"] if shape == "retrieved" else [])
     started = time.perf_counter()
-    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=1800)
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=1800, cwd=tree)
     wall = time.perf_counter() - started
     record = json.loads(done.stdout) if done.stdout.strip().startswith("{") else {"ok": False, "error": done.stderr}
     timings = record.get("timings", {})
@@ -89,24 +91,37 @@ def main() -> None:
     parser.add_argument("--shapes", default="retrieved,static")
     parser.add_argument("--paraphrase-only", action="store_true",
                         help="plan the paraphrased question, then time only its paraphrase")
+    parser.add_argument("--baseline", metavar="REV",
+                        help="compare the static shape at git revision REV (a temporary worktree) with this tree")
     args = parser.parse_args()
     summary = {}
+    embeddings.embed(["the kept sentence-embedding export, built once like the prefix state"])
     with tempfile.TemporaryDirectory(prefix="bench-latency-") as tmp:
-        for shape in args.shapes.split(","):
-            cache = cache_folder(Path(tmp) / shape)
-            warm = ask(*WARM_UP, cache, shape)
-            print(f"[{shape}] warm-up (builds the prefix state for the static shape): {warm['wall_s']:.1f} s, "
-                  f"prefix {warm['llm_prefix_s']:.1f} s, {warm['prompt_tokens']} prompt tokens")
-            if args.paraphrase_only:
-                ask(*QUESTIONS[2], cache, shape)
-            else:
-                new = [ask(q, a, cache, shape) for q, a in QUESTIONS]
-                summary[shape] = show(new, f"[{shape}] new questions, fresh process each",
-                                      ("llm_decode_s", "tools_s"))
-            para = [ask(*PARAPHRASE, cache, shape)]
-            print(f"  paraphrase served from: {para[0]['source']}")
-            summary[shape + " paraphrase"] = show(para, f"[{shape}] a paraphrase of a planned question",
-                                                  ("tools_s",))
+        runs = [(shape, shape, ROOT) for shape in args.shapes.split(",")]
+        if args.baseline:
+            baseline = Path(tmp) / "baseline"
+            subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(baseline), args.baseline],
+                           check=True, capture_output=True)
+            runs = [(f"static at {args.baseline}", "static", baseline), ("static now", "static", ROOT)]
+        try:
+            for label, shape, tree in runs:
+                cache = cache_folder(Path(tmp) / label.replace(" ", "-"))
+                warm = ask(*WARM_UP, cache, shape, tree)
+                print(f"[{label}] warm-up (builds the prefix state for the static shape): {warm['wall_s']:.1f} s, "
+                      f"prefix {warm['llm_prefix_s']:.1f} s, {warm['prompt_tokens']} prompt tokens")
+                if args.paraphrase_only:
+                    ask(*QUESTIONS[2], cache, shape, tree)
+                else:
+                    new = [ask(q, a, cache, shape, tree) for q, a in QUESTIONS]
+                    summary[label] = show(new, f"[{label}] new questions, fresh process each",
+                                          ("llm_decode_s", "tools_s"))
+                para = [ask(*PARAPHRASE, cache, shape, tree)]
+                print(f"  paraphrase served from: {para[0]['source']}")
+                summary[label + " paraphrase"] = show(para, f"[{label}] a paraphrase of a planned question",
+                                                      ("tools_s",))
+        finally:
+            if args.baseline:
+                subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(baseline)], check=False)
     print("\nmedian ratios (same run):", ", ".join(f"{k}: {v:.1f}" for k, v in summary.items()))
 
 
