@@ -38,14 +38,32 @@ def observations(calls: Sequence[ToolCallRecord]) -> str:
     return "\n".join(lines)
 
 
+def foreign_options(calls: Sequence[ToolCallRecord], options: Sequence[str]) -> ToolCallRecord | None:
+    """A call given the question's options that knows (almost) none of them: it raised, or it reported
+    most of them ``unmapped``. The options are then of another kind than the tool's labels (countries
+    given to a language identifier): a two-hop question answered as one hop."""
+    for call in calls:
+        if not options or not isinstance(call.args, dict) or list(options) not in call.args.values():
+            continue
+        unmapped = call.result.get("unmapped") if isinstance(call.result, dict) else None
+        if call.error or (isinstance(unmapped, list) and 2 * len(unmapped) > len(options)):
+            return call
+    return None
+
+
+def foreign_options_hint(call: ToolCallRecord) -> str:
+    why = call.error or "it reported them unmapped"
+    return (f"You passed the question's options to {call.name}(), but they are not values it knows ({why}). "
+            f"Call {call.name}() without them to find the attribute first, then pick the option with "
+            f"choose(question, options, facts={{...what {call.name}() found...}}).")
+
+
 def hint(message: str, calls: Sequence[ToolCallRecord], options: Sequence[str], toolset: Toolset,
          earlier: Sequence[str]) -> str:
     """A pointer for the mistakes small models make most; empty when none applies."""
-    for call in calls:
-        if call.error and isinstance(call.args, dict) and options and list(options) in call.args.values():
-            return (f"\nYou passed the question's options to {call.name}(), but they are not values it knows "
-                    f"({call.error}). Call {call.name}() without them to find the attribute first, then pick "
-                    "the option with query_llm(...) given the question, the options and what the tool found.")
+    foreign = foreign_options(calls, options)
+    if foreign is not None and foreign.error:
+        return "\n" + foreign_options_hint(foreign)
     key = re.search(r"KeyError: '(\w+)'", message)
     if key:
         name = key.group(1)

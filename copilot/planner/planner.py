@@ -191,6 +191,11 @@ class Planner:
             reason = "no tool call succeeded in this run, so the answer does not come from the recording"
             return Attempt.refused(program, call, ErrorKind.UNGROUNDED, reason, feedback.refused(reason), result,
                                    note), None
+        foreign = feedback.foreign_options(result.tool_calls, ctx.options)
+        if foreign is not None:  # its label is not one of the options: mapping it would be a guess
+            reason = feedback.foreign_options_hint(foreign)
+            return Attempt.refused(program, call, ErrorKind.UNGROUNDED, reason,
+                                   feedback.bad_answer(result.value, reason, ctx.options), result, note), None
         mapped = to_answer(result.value, ctx.options,
                            lambda text, opts: self._map_option(text, opts, ctx.instruction, trace))
         if mapped.answer is None:

@@ -133,3 +133,20 @@ def test_resending_a_stored_program_that_failed_on_this_item_is_a_repeat(tmp_pat
     ans = cp.ask(LONG_QUESTION, audio=[SHORT])
     assert [a.failure for a in ans.trace.attempts] == [ErrorKind.RUNTIME, ErrorKind.REPEATED, None]
     assert ans.answer == "no" and [a.run is not None for a in ans.trace.attempts] == [True, False, True]
+
+
+def test_options_of_another_kind_given_to_a_tool_send_the_program_back_for_a_second_hop(tmp_path):
+    """Countries given to a language identifier as candidates: it maps none, so its own label is no
+    option, and mapping it to one would be a guess. The program goes back with the two-hop hint."""
+    one_hop = "def main(audio, options, question):\n    return identify_language(audio, candidates=options)['label']"
+    two_hop = ("def main(audio, options, question):\n    language = identify_language(audio)['label']\n"
+               "    return choose(question, options, facts={'spoken language': language})['label']")
+    cp, llm = make([one_hop, two_hop, "United States", "United States"], tmp_path)  # then choose()'s two orders
+    ans = cp.ask("In which country is the spoken language an official language?", audio=[SPEECH],
+                 options=["United States", "Germany", "Spain", "Italy"])
+    assert [a.failure for a in ans.trace.attempts] == [ErrorKind.UNGROUNDED, None]
+    sent_back = llm.calls[1][-1].content
+    assert "identify_language() without them" in sent_back and "choose(question, options" in sent_back
+    assert ans.answer == "United States"
+    assert [c.name for c in ans.tool_calls] == ["identify_language", "choose"]
+    assert ans.tool_calls[0].result["label"] == "en"
