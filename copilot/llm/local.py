@@ -100,16 +100,22 @@ class LocalLLM:
         """
         with self._lock:
             llama = self._load()
-            started = time.perf_counter()
             text = chatml(messages, open_last=True)
-            tokens = llama.tokenize(text.encode(), add_bos=True, special=True)
-            self._prefix = (text, tokens)
-            if list(llama.input_ids[: min(llama.n_tokens, len(tokens))]) != tokens or llama.n_tokens < len(tokens):
-                if not self._load_state(llama, tokens):
-                    llama.reset()
-                    llama.eval(tokens)
-                    self._save_state(llama, tokens)
-            self.prefix_seconds += time.perf_counter() - started
+            self._prefix = (text, llama.tokenize(text.encode(), add_bos=True, special=True))
+            self._restore_prefix(llama)
+
+    def _restore_prefix(self, llama) -> None:
+        """Put the kept prefix's KV state in the context unless it is there: loaded from its file, or
+        computed and saved. Another prompt (a ``score_options`` call from ``choose()``) replaces it,
+        and the next plan would otherwise prefill all of it again (minutes on a CPU)."""
+        started = time.perf_counter()
+        tokens = self._prefix[1]
+        if llama.n_tokens < len(tokens) or list(llama.input_ids[: len(tokens)]) != tokens:
+            if not self._load_state(llama, tokens):
+                llama.reset()
+                llama.eval(tokens)
+                self._save_state(llama, tokens)
+        self.prefix_seconds += time.perf_counter() - started
 
     def prefix_state_path(self, tokens: Sequence[int]) -> Path:
         import llama_cpp
@@ -162,6 +168,7 @@ class LocalLLM:
             llama = self._load()
             text = chatml(messages)
             if self._prefix is not None and text.startswith(self._prefix[0]):
+                self._restore_prefix(llama)
                 rest = text[len(self._prefix[0]):]
                 tokens = self._prefix[1] + llama.tokenize(rest.encode(), add_bos=False, special=True)
             else:

@@ -59,3 +59,17 @@ def test_prefix_state_is_saved_loaded_and_rebuilt_when_damaged(settings):
     tokens = later._prefix[1]
     later._model_identity = "another model file"  # and so does another model
     assert later.prefix_state_path(tokens) != state
+
+
+def test_a_scoring_call_in_between_does_not_cost_the_prefix(settings):
+    """choose() scores letters on a prompt of its own, which replaces the prefix in the context; the
+    next plan loads the kept state back instead of prefilling the whole prefix again."""
+    llm = LocalLLM(settings, progress=False)
+    llm.keep_prefix([SYSTEM, FRUIT])
+    scored = llm.score_options([Message("user", "Is a banana a fruit? A: yes B: no. Answer with the letter.")],
+                               ["A", "B"])
+    assert scored.text == "A"
+    assert llm._llama.n_tokens < len(llm._prefix[1])  # the prefix is no longer in the context
+    reply = ask(llm, FRUIT)
+    assert reply.cached_tokens >= len(llm._prefix[1]) and reply.prompt_tokens - reply.cached_tokens < 20
+    assert "apple" in reply.text.lower()
