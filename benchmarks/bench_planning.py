@@ -105,14 +105,16 @@ def _rotated(task_questions: list[Question]) -> list[Question]:
 
 
 def fresh_cache(out: Path, config: str) -> Path:
-    """A per-run cache folder for one configuration, sharing only the (1.1 GB) joined LLM weights."""
+    """A per-run cache folder for one configuration (no programs, no tool results), sharing what is
+    computed once per machine: the joined LLM weights, the kept prompt prefix, the embedding export."""
     folder = out / "cache" / config
     folder.mkdir(parents=True, exist_ok=True)
-    assets = load_settings().cache_dir / "assets"
-    assets.mkdir(parents=True, exist_ok=True)
-    link = folder / "assets"
-    if not link.exists():
-        link.symlink_to(assets, target_is_directory=True)
+    for kept in ("assets", "llm-prefix", "embeddings"):
+        shared = load_settings().cache_dir / kept
+        shared.mkdir(parents=True, exist_ok=True)
+        link = folder / kept
+        if not link.exists():
+            link.symlink_to(shared, target_is_directory=True)
     return folder
 
 

@@ -7,7 +7,8 @@ options in its own order) and runs it the way ``copilot bench sakura`` does: one
 per-item repair where a stored program fails. Every call the LLM gets is counted by kind:
 ``complete`` (plans, repairs, free-text option mapping) and ``score_options`` (letters scored by
 log-probability: ``choose()`` inside programs for two-hop knowledge, and option mapping). Prints
-per track and hop: items, accuracy, planning calls and scoring calls, each per 100 items.
+per track and hop: items, accuracy, planning calls and scoring calls (each also per 100 items),
+and the seconds spent in the LLM and in all.
 
     .venv/bin/python benchmarks/bench_sakura_calls.py [--items 50] [--out runs/sakura-calls]
 """
@@ -69,17 +70,20 @@ def main() -> None:
             counter.task = task
             run_items(copilot, group, predictions, desc=task)
         records = read_predictions(predictions)
-        print(f"\n{'track/hop':<18}{'items':>6}{'accuracy':>10}{'plan calls':>12}{'/100':>7}{'scoring':>9}{'/100':>7}")
+        print(f"\n{'track/hop':<18}{'items':>6}{'accuracy':>10}{'plan calls':>12}{'/100':>7}{'scoring':>9}{'/100':>7}"
+              f"{'LLM s':>8}{'all s':>8}")
         totals = collections.Counter()
         for task, group in by_task.items():
             rows = [r for r in records if r["task"] == task]
             plan, score = counter.counts[(task, "complete")], counter.counts[(task, "score_options")]
-            totals.update(items=len(group), plan=plan, score=score)
+            llm_s = sum(r["timings"].get("llm_s", 0.0) for r in rows)
+            all_s = sum(r["timings"].get("item_s", 0.0) for r in rows)
+            totals.update(items=len(group), plan=plan, score=score, llm_s=llm_s, all_s=all_s)
             print(f"{task:<18}{len(group):>6}{score_task(rows).score:>9.1f}%{plan:>12}{100 * plan / len(group):>7.1f}"
-                  f"{score:>9}{100 * score / len(group):>7.1f}")
+                  f"{score:>9}{100 * score / len(group):>7.1f}{llm_s:>8.1f}{all_s:>8.1f}")
         n = totals["items"]
         print(f"{'all':<18}{n:>6}{'':>10}{totals['plan']:>12}{100 * totals['plan'] / n:>7.1f}"
-              f"{totals['score']:>9}{100 * totals['score'] / n:>7.1f}")
+              f"{totals['score']:>9}{100 * totals['score'] / n:>7.1f}{totals['llm_s']:>8.1f}{totals['all_s']:>8.1f}")
         print("plan calls: generations (plans, repairs, free-text option mapping); scoring: letter "
               "log-probabilities (choose() for knowledge, option mapping)")
 

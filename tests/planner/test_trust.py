@@ -149,4 +149,4 @@ def test_options_of_another_kind_given_to_a_tool_send_the_program_back_for_a_sec
     assert "identify_language() without them" in sent_back and "choose(question, options" in sent_back
     assert ans.answer == "United States"
     assert [c.name for c in ans.tool_calls] == ["identify_language", "choose"]
-    assert ans.tool_calls[0].result["label"] == "en"
+    assert ans.tool_calls[0].result["label"] == "English"

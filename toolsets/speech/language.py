@@ -87,8 +87,9 @@ def identify_language(audio: Audio, candidates: list[str] | None = None) -> dict
         candidates that name no language (when most do, "label" is the English name of the
         language heard and "note" says so); a single candidate is a yes/no check, so "label" is
         that candidate only if it is the most likely language, otherwise the English name of the
-        language heard. Without candidates, "label" is an ISO 639-1 code and "scores" holds the
-        5 most likely codes. "code" and "name" ("fr", "French") always describe the winner.
+        language heard. Without candidates, "label" is the English name of the language heard
+        and "scores" holds the 5 most likely ISO 639-1 codes. "code" and "name" ("fr", "French")
+        always describe the winner.
 
     Example:
         >>> answer = identify_language(audio, candidates=options)["label"]
@@ -97,7 +98,8 @@ def identify_language(audio: Audio, candidates: list[str] | None = None) -> dict
     heard = max(probs, key=probs.get)
     if candidates is None:
         top = sorted(probs.items(), key=lambda kv: -kv[1])[:TOP_K]
-        return {"label": heard, "code": heard, "name": language_name(heard),
+        # A name, not a code: it is what a person (or choose(), for a second hop) understands.
+        return {"label": language_name(heard), "code": heard, "name": language_name(heard),
                 "scores": {c: round(p, 4) for c, p in top}}
     if not candidates:
         raise ToolError("identify_language(candidates=[]): give at least one language, or None for all")
