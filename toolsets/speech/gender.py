@@ -47,8 +47,9 @@ def speaker_gender(audio: Audio, candidates: list[str] | None = None) -> dict:
     Args:
         audio: A recording of one speaker (use diarize() and audio slices for several).
         candidates: Answers to choose from in the question's words (["man", "woman"],
-            ["(a) Male", "(b) Female"], ["a boy", "a lady"]), e.g. the options of a question;
-            None answers "male" or "female".
+            ["(a) Male", "(b) Female"]), e.g. the options of a question; None answers "male" or
+            "female". Options of another kind (sir/madam, soprano/bass, he/she) come back unmapped:
+            pass the label to choose() as a fact.
 
     Returns:
         {"label": "male" | "female", "scores": {"male": float, "female": float},
