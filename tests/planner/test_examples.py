@@ -10,7 +10,7 @@ import tomllib
 
 from benchmarks.planning_eval import evalset
 from copilot.options import normalise
-from copilot.planner.retrieval import load_examples
+from copilot.planner.retrieval import Example, load_examples
 from copilot.sandbox.policy import check_program
 from copilot.tools import load_toolset
 
@@ -82,11 +82,15 @@ def test_examples_take_their_options_as_input_never_as_literals(example):
 
 
 def test_the_literal_check_catches_written_in_options():
-    example = next(e for e in EXAMPLES if e.options == ("Male", "Female"))
-    swapped = example.program.replace('candidates=options)["label"]', 'candidates=options)["label"] or "Male"')
-    assert _literal_problems(type(example)(example.instruction, example.options, example.params, swapped))
-    listed = example.program.replace("candidates=options", 'candidates=["man", "woman"]')
-    assert _literal_problems(type(example)(example.instruction, example.options, example.params, listed))
+    def problems(program: str, options=("Male", "Female")) -> list[str]:
+        return _literal_problems(Example("?", options, ("audio", "options", "question"), program))
+
+    head = "def main(audio, options, question):\n    "
+    assert problems(head + 'return speaker_gender(audio, candidates=options)["label"]') == []
+    assert problems(head + 'return "yes" if detect_speech(audio)["present"] else "no"', ("yes", "no")) == []
+    assert problems(head + 'return speaker_gender(audio, candidates=options)["label"] or "Male"')
+    assert problems(head + 'return speaker_gender(audio, candidates=["man", "woman"])["label"]')
+    assert problems(head + 'return "yes" if detect_speech(audio)["present"] else "no"', ("yes", "no", "maybe"))
 
 
 _OPTIONS_PART = re.compile(r"\s*(?:the answer could be|answer\b|choose(?: from)? \{|\{options\}|\{choices\}|\(a\)).*$",
