@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import soundfile as sf
 
 from benchmarks.planning_eval.evalset import AudioBuilder, is_correct, load, parse_number, word_error_rate
 from copilot.audio import load_audio
+from copilot.testing import corpus
 
 FAMILIES = {"transcription", "language", "speaker", "gender", "pitch_prosody", "noise", "reverb",
             "sound_events", "music", "activity"}
@@ -90,6 +92,49 @@ def test_signal_facts_hold(built):
         gaps = np.diff(onsets[np.insert(np.diff(onsets) > 800, 0, True)]) / 16000
         assert abs(60 / np.median(gaps) - bpm) < 1
     assert np.sqrt(np.mean(built["quiet3"].samples ** 2)) < 10 ** (-60 / 20)
+
+
+def test_noise_and_reverb_items_avoid_what_the_thresholds_were_calibrated_on(evalset):
+    """Calibration used LibriVox, cards, espeak and flite voices, white noise and sox reverb
+    (toolsets/speech/quality.py): the noise and reverb questions use none of them."""
+    questions, recipes = evalset
+
+    def sources(name: str) -> list[dict]:
+        recipe = recipes[name]
+        of = recipe.get("of", [])
+        return [recipe] + [s for parent in ([of] if isinstance(of, str) else of) for s in sources(parent)]
+
+    for q in (q for q in questions if q.family in ("noise", "reverb")):
+        for name in q.audio:
+            kinds = [r["kind"] for r in sources(name)]
+            assert kinds[-1] == "fsdd" and "reverb" not in kinds, (q.id, name, kinds)
+            assert all(r.get("color") in ("pink", "brown") for r in sources(name) if r["kind"] == "noise"), q.id
+
+
+def test_coloured_noise_is_at_its_snr_and_the_room_decays_at_its_rt60(built, tmp_path):
+    clean = built["george_digits"].samples
+    for name, speaker, snr, slope in (("george_pink0", "george_digits", 0, -3.0),
+                                      ("jackson_brown5", "jackson_digits", 5, -6.0)):
+        x = built[name].samples.astype(np.float64)
+        pad = np.zeros(8000)
+        speech = np.concatenate([pad, built[speaker].samples, pad])
+        gain = np.dot(x, speech) / np.dot(speech, speech)  # the mixture was scaled to its peak
+        noise = x - gain * speech
+        assert 10 * np.log10(gain**2 * np.mean(built[speaker].samples ** 2) / np.mean(noise**2)) == \
+            pytest.approx(snr, abs=0.5)
+        spectrum = np.abs(np.fft.rfft(noise)) ** 2
+        hz = np.fft.rfftfreq(len(noise), 1 / 16000)
+        octave = [spectrum[(hz >= f) & (hz < 2 * f)].mean() for f in (250, 500, 1000, 2000)]
+        assert np.mean(np.diff(10 * np.log10(octave))) == pytest.approx(slope, abs=1.0)  # dB per octave
+    room = built["george_room08"].samples
+    assert len(room) - len(clean) == pytest.approx(1.2 * 16000, abs=2)  # the 1.5 x RT60 tail
+    click = tmp_path / "click.wav"
+    sf.write(click, np.eye(1, 16000)[0] * 0.5, 16000)
+    response = load_audio(corpus.in_room(click, 0.8)).samples
+    energy = np.cumsum(response[::-1] ** 2)[::-1]  # Schroeder backward integration
+    decay = 10 * np.log10(np.maximum(energy / energy[0], 1e-12))
+    t5, t25 = np.argmax(decay < -5) / 16000, np.argmax(decay < -25) / 16000
+    assert 3 * (t25 - t5) == pytest.approx(0.8, rel=0.15)  # RT60 from the -5..-25 dB slope
 
 
 @pytest.mark.parametrize("name, start", [("late_speech", 2.5), ("late_slt", 3.6)])

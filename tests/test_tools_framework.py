@@ -99,6 +99,19 @@ def test_results_are_cached_by_content_and_arguments(tmp_path):
     assert len(CALLS) == 2
 
 
+def test_a_changed_data_table_is_a_new_tool_version(tmp_path):
+    """A vocabulary edit changes answers as much as a code edit: cached results must not survive it."""
+    from copilot.tools.tool import _folder_version
+
+    (tmp_path / "data").mkdir()
+    (tmp_path / "tool.py").write_text("x = 1\n")
+    (tmp_path / "data" / "vocabulary.json").write_text('{"male": ["sir"]}')
+    before = _folder_version(tmp_path)
+    (tmp_path / "data" / "vocabulary.json").write_text('{"male": ["male"]}')
+    _folder_version.cache_clear()
+    assert _folder_version(tmp_path) != before
+
+
 def test_validation_maps_handles_and_rejects_bad_values():
     audio = Audio.from_array(np.sin(np.arange(16000) / 5.0), 16000)
     handles = {"audio": audio}

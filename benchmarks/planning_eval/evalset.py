@@ -24,6 +24,7 @@ from copilot.fileio import atomic_path
 from copilot.testing import corpus
 
 DATA = Path(__file__).with_name("questions.toml")
+FSDD = Path(__file__).resolve().parents[2] / "tests" / "data" / "fsdd"  # real voices, digits 0-7
 CHECKS = ("choice", "number", "substring", "wer")
 SPLITS = ("dev", "test")
 RATE = 16000
@@ -191,10 +192,15 @@ class AudioBuilder:
             return corpus.espeak(r["text"], voice=r["voice"], speed=r.get("speed", 160))
         if kind == "flite":
             return corpus.flite(r["text"], voice=r["voice"])
+        if kind == "fsdd":
+            return corpus.concat([FSDD / f"{digit}_{r['speaker']}_0.wav" for digit in r["digits"]], gap_s=r["gap_s"])
         if kind == "noise":
-            return corpus.with_noise(self.path(r["of"]), r["snr_db"], seed=r.get("seed", 0), pad_s=r.get("pad_s", 0.0))
+            return corpus.with_noise(self.path(r["of"]), r["snr_db"], seed=r.get("seed", 0), pad_s=r.get("pad_s", 0.0),
+                                     color=r.get("color", "white"))
         if kind == "reverb":
             return corpus.with_reverb(self.path(r["of"]), r.get("reverberance", 90), r.get("room_scale", 100))
+        if kind == "room":
+            return corpus.in_room(self.path(r["of"]), r["rt60_s"], seed=r.get("seed", 0))
         if kind == "concat":
             return corpus.concat([self.path(p) for p in r["of"]], gap_s=r.get("gap_s", 0.5))
         if kind == "triad":

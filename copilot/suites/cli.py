@@ -78,8 +78,8 @@ def _quiet_datasets() -> None:
 def _common(func):
     options = [
         click.option("--limit", type=click.IntRange(min=1), help="At most N items per task (per track and hop). "
-                     "Dynamic-SUPERB: a seeded sample (the same on every run) spread evenly over the labels, "
-                     "not the first N rows, which many sources sort by label."),
+                     "A seeded sample (the same on every run) spread evenly over the labels, not the first N "
+                     "rows, which many sources (and SAKURA's metadata) sort by label."),
         click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
                      help="Items answered in parallel (threads sharing one Copilot)."),
         click.option("--judge", is_flag=True, help="Ask the LLM which option an answer means when the "

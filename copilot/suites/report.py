@@ -23,10 +23,12 @@ from copilot.planner.store import program_id
 from copilot.suites.items import BenchDataError
 from copilot.suites.plots import SERIES_COLOURS, bar_chart, esc, histogram, stacked_chart
 from copilot.suites.runner import latest_records, read_predictions
-from copilot.suites.scoring import choice_verdict
+from copilot.suites.scoring import choice_verdict, needed_mapping
 from copilot.suites.tables import dynamic_superb_report, sakura_report
 
-OUTCOME_COLOURS = {"correct": "#2f8f5b", "wrong": "#d1495b", "unparseable": "#e9a03b", "error": "#6c757d"}
+OUTCOME_COLOURS = {"correct": "#2f8f5b", "wrong": "#d1495b", "abstained": "#7aa6c2", "unparseable": "#e9a03b",
+                   "refused": "#9b6bb0", "error": "#6c757d"}
+_NO_OPTION = ("abstained", "unparseable", "refused", "error")
 _SAKURA_TASK = re.compile(r"^[^/]+/(single|multi)$")
 _CSS = """
 body{font:14px/1.45 system-ui,sans-serif;color:#1d2430;margin:0 auto;max-width:1180px;padding:16px 24px 60px}
@@ -36,7 +38,7 @@ th,td{border-bottom:1px solid #e3e7ed;padding:4px 8px;text-align:left;vertical-a
 td.n{text-align:right;font-variant-numeric:tabular-nums}pre{background:#f3f5f8;padding:10px;overflow-x:auto}
 .legend span{margin-right:14px;font-size:12px}.legend i{display:inline-block;width:10px;height:10px;margin-right:4px}
 .matrices{display:flex;flex-wrap:wrap;gap:10px 28px}.matrix td{text-align:center;min-width:34px}
-.muted{color:#5b6472}svg text{font:11px system-ui,sans-serif;fill:#1d2430}
+.muted{color:#5b6472}.flag{color:#b02a37}svg text{font:11px system-ui,sans-serif;fill:#1d2430}
 """
 
 
@@ -71,25 +73,20 @@ def _program_link(task: str) -> _Html:
 
 
 def _outcome(record: Mapping[str, Any]) -> str:
-    verdict = choice_verdict(record)
-    if verdict.failed:
-        return "error"
-    if verdict.prediction is None:
-        return "unparseable"
-    return "correct" if verdict.correct else "wrong"
+    return choice_verdict(record).outcome
 
 
 def confusion_matrix(records: Sequence[Mapping[str, Any]]) -> tuple[list[str], list[str], Counter]:
-    """Gold options (rows) against predicted options plus 'unparseable' and 'error' (columns)."""
+    """Gold options (rows) against predicted options plus the outcomes that chose none (columns)."""
     counts: Counter = Counter()
     gold_order: dict[str, None] = {}
     for record in records:
         verdict = choice_verdict(record)
-        predicted = "error" if verdict.failed else verdict.prediction or "unparseable"
+        predicted = verdict.outcome if verdict.outcome in _NO_OPTION else verdict.prediction
         gold_order.setdefault(verdict.gold)
         counts[(verdict.gold, predicted)] += 1
     options = list(dict.fromkeys([*(o for r in records for o in r.get("options") or ()), *gold_order]))
-    columns = options + [c for c in ("unparseable", "error") if any(k[1] == c for k in counts)]
+    columns = options + [c for c in _NO_OPTION if any(k[1] == c for k in counts)]
     return options, columns, counts
 
 
@@ -135,11 +132,14 @@ def _programs_section(records: Sequence[Mapping[str, Any]], programs: Mapping[st
         for pid, n in used.most_common():
             mine = [r for r in rows if (r.get("program_id") or "") == pid]
             ran = sum(bool(r.get("ok")) for r in mine)
-            right = sum(_outcome(r) == "correct" for r in mine)
+            mapped = [needed_mapping(r) for r in mine]
+            right = sum(_outcome(r) == "correct" and not m for r, m in zip(mine, mapped))
             text = next((r["program"] for r in mine if isinstance(r.get("program"), str)), None) or programs.get(pid)
             title = f"program {pid}" if pid else "no program (failed before one was written)"
+            flag = (f' <b class="flag">FLAGGED: {sum(mapped)} of its answers are options the LLM chose for raw '
+                    "values that name none; those are not counted as its own</b>" if any(mapped) else "")
             out.append(f'<p id="program-{esc(pid or "none")}"><b>{esc(title)}</b>: {n} items, ran without error on '
-                       f'{100 * ran / n:.0f}%, correct on {100 * right / n:.0f}%</p>')
+                       f'{100 * ran / n:.0f}%, correct by its own values on {100 * right / n:.0f}%{flag}</p>')
             if pid:
                 out.append(f"<pre>{esc(text)}</pre>" if text else
                            '<p class="muted">program text not in the records or the program cache</p>')
@@ -257,7 +257,8 @@ def build_report(run_dir: str | Path, pool: str | None = None, program_dirs: Ite
         + "".join(_matrix_html(t, by_task[t]) for t in classification) + "</div>",
         "<h2 id='timing'>Latency and LLM calls</h2>", _timing_section(records),
         "<h2 id='programs'>Programs per task</h2><p class='muted'>Each task's program(s), how many items each "
-        "served, and how often it ran and was right.</p>",
+        "served, how often it ran, and how often its own value named the right option (an answer the LLM "
+        "mapped from a value that names no option is the system's, not the program's).</p>",
         _programs_section(records, load_programs(program_dirs)), "</body></html>",
     ]
     return "\n".join(page)

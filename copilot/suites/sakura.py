@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 
 from copilot.options import option_letters
+from copilot.suites.dynamic_superb import stratified_sample
 from copilot.suites.items import AudioRef, BenchDataError, BenchItem
 
 TRACKS = ("Gender", "Language", "Emotion", "Animal")
@@ -38,7 +39,8 @@ def _resolve(root: Path, track: str, key: str) -> Path:
 
 def track_items(root: str | Path, track: str, hops: tuple[str, ...] = HOPS,
                 limit: int | None = None) -> list[BenchItem]:
-    """Items of one track, ``limit`` audio files per hop when given, in metadata order."""
+    """Items of one track in metadata order; ``limit`` audio files per hop, a seeded sample stratified
+    by ``attribute_label`` (the metadata files are sorted by label: their first rows are one class)."""
     root = Path(root)
     path = root / track / "metadata.json"
     try:
@@ -49,14 +51,18 @@ def track_items(root: str | Path, track: str, hops: tuple[str, ...] = HOPS,
         raise BenchDataError(f"{path}: not valid JSON ({exc})") from exc
     if not isinstance(metadata, dict):
         raise BenchDataError(f"{path}: expected an object mapping audio paths to questions")
+    for key, entry in metadata.items():
+        missing = [f for f in _FIELDS if not isinstance(entry, dict) or f not in entry]
+        if missing:
+            raise BenchDataError(f"{path}: entry {key!r} lacks {missing}")
+    rows = list(metadata.items())
+    if limit is not None and limit < len(rows):
+        rows = [rows[i] for i in stratified_sample([str(e.get("attribute_label", "")) for _, e in rows], limit)]
     items = []
     for hop in hops:
         if hop not in HOPS:
             raise BenchDataError(f"unknown hop {hop!r}; use one of {HOPS}")
-        for key, entry in list(metadata.items())[:limit]:
-            missing = [f for f in _FIELDS if not isinstance(entry, dict) or f not in entry]
-            if missing:
-                raise BenchDataError(f"{path}: entry {key!r} lacks {missing}")
+        for key, entry in rows:
             instruction = str(entry[f"{hop}_instruction"])
             letters = option_letters(instruction)
             items.append(BenchItem(

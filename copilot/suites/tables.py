@@ -60,15 +60,20 @@ def _overall(scores: list[TaskScore]) -> dict[str, float]:
         "items": n,
         "unparseable_pct": sum(s.unparseable_pct * s.n for s in scores) / n if n else 0.0,
         "error_pct": sum(s.error_pct * s.n for s in scores) / n if n else 0.0,
+        "refused_pct": sum(s.refused_pct * s.n for s in scores) / n if n else 0.0,
+        "abstained_pct": sum(s.abstained_pct * s.n for s in scores) / n if n else 0.0,
         "judged": sum(s.judged for s in scores),
+        "mapped": sum(s.mapped for s in scores),
     }
 
 
 def _footer(overall: Mapping[str, float], judge: OptionJudge | None) -> str:
     how = "deterministic option matching" + (" plus the LLM judge for unmatched answers" if judge else "")
-    return (f"{overall['items']} items scored by {how}; unparseable answers "
-            f"{overall['unparseable_pct']:.1f}%, program errors {overall['error_pct']:.1f}%"
-            + (f", answers mapped by the judge {overall['judged']}" if judge else "") + ".")
+    return (f"{overall['items']} items scored by {how}; every one without an answer counts as wrong: "
+            f"unparseable answers {overall['unparseable_pct']:.1f}%, abstentions {overall['abstained_pct']:.1f}%, "
+            f"refusals {overall['refused_pct']:.1f}%, program errors {overall['error_pct']:.1f}%"
+            + (f", answers mapped by the judge {overall['judged']}" if judge else "")
+            + f"; answers the planner's LLM mapped from a value that is no option: {overall['mapped']}.")
 
 
 def dynamic_superb_report(records: Iterable[Mapping[str, Any]], tasks: Sequence[TaskRecord],

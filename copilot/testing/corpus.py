@@ -145,12 +145,15 @@ def _read_mono(path: Path) -> tuple[np.ndarray, int]:
     return data.mean(axis=1), rate
 
 
-def with_noise(speech: Path, snr_db: float, seed: int = 0, pad_s: float = 0.0) -> Path:
-    """Speech plus white noise at an exact SNR (power of the speech signal over the noise's).
+NOISE_SLOPES = {"white": 0.0, "pink": 1.0, "brown": 2.0}  # power falls as 1/f**slope
+
+
+def with_noise(speech: Path, snr_db: float, seed: int = 0, pad_s: float = 0.0, color: str = "white") -> Path:
+    """Speech plus white, pink or brown noise at an exact SNR (power of the speech signal over the noise's).
 
     ``pad_s`` seconds of silence go on each side first, so the file also has noise-only parts.
     """
-    path, done = _cached(f"noise|{speech}|{snr_db}|{seed}|{pad_s}")
+    path, done = _cached(f"noise|{speech}|{snr_db}|{seed}|{pad_s}" + (f"|{color}" if color != "white" else ""))
     if done:
         return path
     x, rate = _read_mono(speech)
@@ -158,6 +161,10 @@ def with_noise(speech: Path, snr_db: float, seed: int = 0, pad_s: float = 0.0) -
     signal_power = np.mean(x**2)
     x = np.concatenate([pad, x, pad])
     noise = np.random.default_rng(seed).standard_normal(len(x))
+    if NOISE_SLOPES[color]:
+        spectrum = np.fft.rfft(noise)
+        spectrum[1:] /= np.arange(1, len(spectrum)) ** (NOISE_SLOPES[color] / 2)
+        noise = np.fft.irfft(spectrum, len(x))
     noise *= np.sqrt(signal_power / (np.mean(noise**2) * 10 ** (snr_db / 10)))
     mixed = x + noise
     mixed *= 0.9 / max(1e-9, np.max(np.abs(mixed)))
@@ -171,6 +178,24 @@ def with_reverb(speech: Path, reverberance: int = 90, room_scale: int = 100) -> 
         _atomic(path, lambda tmp: _run(["sox", str(speech), "-t", "wav", str(tmp), "pad", "0", "1",
                                         "reverb", "-w", str(reverberance), "50", str(room_scale)]))
     return path
+
+
+def in_room(speech: Path, rt60_s: float, seed: int = 0) -> Path:
+    """Speech convolved with a synthetic room response: a direct path, then exponentially decaying
+    noise that falls 60 dB in ``rt60_s`` with as much energy as the direct path (a statistical model
+    of a diffuse room, unlike sox's reverb effect)."""
+    from scipy.signal import fftconvolve
+
+    def make():
+        x = _mono16k(speech)
+        t = np.arange(int(1.5 * rt60_s * 16000)) / 16000
+        tail = np.random.default_rng(seed).standard_normal(len(t)) * np.exp(-6.908 * t / rt60_s)
+        tail[: int(0.005 * 16000)] = 0.0  # the first reflections arrive after 5 ms
+        response = tail / np.sqrt(np.sum(tail**2))  # as much reverberant energy as direct sound
+        response[0] = 1.0
+        y = fftconvolve(x, response)
+        return y * 0.9 / max(1e-9, np.max(np.abs(y)))
+    return _write(f"room|{speech}|{rt60_s}|{seed}", make)
 
 
 def concat(paths: list[Path], gap_s: float = 0.5, rate: int = 16000) -> Path:

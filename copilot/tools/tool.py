@@ -84,7 +84,7 @@ class Tool:
 @functools.cache
 def _folder_version(folder: Path) -> str:
     digest = hashlib.sha256()
-    for path in sorted(folder.glob("*.py")):
+    for path in sorted([*folder.glob("*.py"), *folder.glob("data/*.json")]):  # tables such as vocabularies too
         digest.update(path.name.encode() + path.read_bytes())
     return digest.hexdigest()[:12]
 

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import ast
+import re
 
 import pytest
+import tomllib
 
-from copilot.planner.retrieval import load_examples
+from benchmarks.planning_eval import evalset
+from copilot.options import normalise
+from copilot.planner.retrieval import Example, load_examples
 from copilot.sandbox.policy import check_program
 from copilot.tools import load_toolset
 
@@ -36,9 +40,79 @@ def test_examples_cover_every_input_signature():
     assert {"options" in e.params for e in EXAMPLES} == {True, False}  # multiple choice and open answers
 
 
-def test_examples_take_their_options_as_input_never_as_literals():
-    for e in EXAMPLES:
-        for option in e.options:
-            assert f'"{option}"' not in e.program or option in ("yes", "no", "clean", "noisy", "presence", "absence",
-                                                                 "spoofed", "authentic", "zero", "five", "ten",
-                                                                 "fifteen"), (e.instruction, option)
+# Known violations of the literal rules, to be fixed in the programs (the planner rewrite owns
+# them; issue 25). The test fails once one is fixed, so this list can only shrink.
+PENDING = {
+    "Estimate the signal-to-noise ratio of the recording.": "a table of the option words zero..fifteen",
+    "What is the young of the animal heard here called?": "candidates=['cow', 'dog', 'cat'] written in",
+}
+
+
+def _literal_problems(example) -> list[str]:
+    """Every string literal of the program, checked: none is one of the options unless it is a branch
+    of ``A if <tool result> else B`` over exactly the two options (a measured boolean read as the
+    question's two words); no list, tuple or set of string literals (a candidate list written in)."""
+    options = {normalise(o) for o in example.options}
+    tree = ast.parse(example.program)
+    binary = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.IfExp) and all(isinstance(b, ast.Constant) for b in (node.body, node.orelse)):
+            pair = {normalise(str(node.body.value)), normalise(str(node.orelse.value))}
+            if pair == options and len(options) == 2:
+                binary |= {id(node.body), id(node.orelse)}
+    problems = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in binary \
+                and normalise(node.value) in options:
+            problems.append(f"option {node.value!r} written as a literal")
+        if isinstance(node, (ast.List, ast.Tuple, ast.Set)) and node.elts and \
+                all(isinstance(e, ast.Constant) and isinstance(e.value, str) for e in node.elts):
+            problems.append(f"a list of literals {[e.value for e in node.elts]}")
+    return problems
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=[e.instruction[:40] for e in EXAMPLES])
+def test_examples_take_their_options_as_input_never_as_literals(example):
+    pending = next((why for stem, why in PENDING.items() if example.instruction.startswith(stem)), None)
+    problems = _literal_problems(example)
+    if pending:
+        assert problems, f"fixed: remove {example.instruction!r} from PENDING"
+    else:
+        assert problems == [], example.instruction
+
+
+def test_the_literal_check_catches_written_in_options():
+    def problems(program: str, options=("Male", "Female")) -> list[str]:
+        return _literal_problems(Example("?", options, ("audio", "options", "question"), program))
+
+    head = "def main(audio, options, question):\n    "
+    assert problems(head + 'return speaker_gender(audio, candidates=options)["label"]') == []
+    assert problems(head + 'return "yes" if detect_speech(audio)["present"] else "no"', ("yes", "no")) == []
+    assert problems(head + 'return speaker_gender(audio, candidates=options)["label"] or "Male"')
+    assert problems(head + 'return speaker_gender(audio, candidates=["man", "woman"])["label"]')
+    assert problems(head + 'return "yes" if detect_speech(audio)["present"] else "no"', ("yes", "no", "maybe"))
+
+
+_OPTIONS_PART = re.compile(r"\s*(?:the answer could be|answer\b|choose(?: from)? \{|\{options\}|\{choices\}|\(a\)).*$",
+                           re.IGNORECASE | re.DOTALL)
+
+
+def question_words(text: str) -> set[str]:
+    """The words of a question without its option list (shared boilerplate is not a shared task)."""
+    return set(re.findall(r"[a-z0-9']+", _OPTIONS_PART.sub("", text).lower()))
+
+
+def test_no_example_repeats_a_test_phrasing_of_the_planning_eval():
+    """Token Jaccard < 0.6 between each example's question and every test phrasing's: the planning
+    eval's test split measures planning, not recall of a worked example."""
+    tasks = tomllib.loads(evalset.DATA.read_text(encoding="utf-8"))["task"]
+    phrasings = [p["text"] for task in tasks for p in task["phrasings"] if p["split"] == "test"]
+    assert len(phrasings) >= 2 * len(tasks)
+    for example in EXAMPLES:
+        mine = question_words(example.instruction)
+        for phrasing in phrasings:
+            theirs = question_words(phrasing)
+            assert len(mine & theirs) / len(mine | theirs) < 0.6, (example.instruction, phrasing)
+    assert question_words("Was it recorded in a reverberant room? Choose from {options}.") == \
+        question_words("Was it recorded in a reverberant room? (a) clean (b) reverberant") == \
+        {"was", "it", "recorded", "in", "a", "reverberant", "room"}

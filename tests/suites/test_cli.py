@@ -60,7 +60,7 @@ def test_report_only_runs_nothing_and_can_judge(instances, tmp_path, fake, monke
            "--no-progress")
     lines = (out / "predictions.jsonl").read_text().splitlines()
     first = json.loads(lines[0])
-    first.update(answer=None, value="it sounds pretty clean to me, not noisy at all")
+    first.update(answer="it sounds pretty clean to me, not noisy at all")  # an answer the rules cannot map
     (out / "predictions.jsonl").write_text("\n".join([json.dumps(first), *lines[1:]]) + "\n")
     plain = invoke("dynamic-superb", "--tasks", TASKS, "--data", str(instances["disk"]), "--out", str(out),
                    "--report-only")

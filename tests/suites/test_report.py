@@ -119,6 +119,30 @@ def test_dynamic_superb_report_has_every_task_its_scores_matrices_and_programs(d
     assert f"Qwen2-Audio-7B-Instruct: {chord.published['Qwen2-Audio-7B-Instruct']:.1f}" in page
 
 
+def test_a_program_whose_values_are_no_options_is_flagged_not_credited(tmp_path):
+    """The program answers "zero" (a level word of another task); the LLM maps it to "noisy" every time.
+
+    The system's answers are scored as given, but the program is flagged, and its own values are
+    correct on no item."""
+    task = "NoiseDetection_LJSpeech_MUSAN-Gaussian"
+    root, run = tmp_path / "data", tmp_path / "run"
+    fixtures.build_dynamic_superb(root, tasks=[task], items=4)
+    (record,) = [r for r in load_pool("dynamic_superb_phase1") if r.task == task]
+    total, items = instance_items(record, root)
+    program = 'def main(audio):\n    return "zero" if audio_properties(audio)["duration_s"] > 0 else "one"\n'
+    llm = ScriptedLLM([lambda m: "noisy" if "Which option does that answer mean" in m[-1].content
+                       else f"```python\n{program}```"] * 50)
+    copilot = Copilot(llm=llm, retrieval=False, cache_dir=tmp_path / "cache", max_repairs=0)
+    run_items(copilot, items, run / "predictions.jsonl", total=total, progress=False)
+    records = read_predictions(run / "predictions.jsonl")
+    assert {r["value"] for r in records} == {"zero"} and {r["answer"] for r in records} == {"noisy"}
+    (score,) = score_tasks(records)
+    assert score.mapped == 4 and 0 < score.score < 100  # the fixture holds clean and noisy items
+    page = build_report(run, program_dirs=[tmp_path / "cache" / "programs"])
+    assert re.search(r"4 items, ran without error on 100%, correct by its own values on 0% "
+                     r"<b class=\"flag\">FLAGGED: 4 of its answers", page)
+
+
 def test_sakura_report_has_per_track_and_per_hop_views(sakura_run):
     run, programs = sakura_run
     page = build_report(run, program_dirs=[programs])

@@ -45,6 +45,21 @@ def test_filters_and_limit(sakura_root):
         track_items(sakura_root, "Gender", hops=("triple",))
 
 
+def test_limit_is_stratified_by_label_and_shared_by_hops(tmp_path, sakura_root):
+    """SAKURA's metadata files are sorted by label; a limit must not take one class only."""
+    root = tmp_path / "sorted"
+    shutil.copytree(sakura_root, root)
+    path = root / "Gender" / "metadata.json"
+    metadata = json.loads(path.read_text())
+    path.write_text(json.dumps(dict(sorted(metadata.items(), key=lambda kv: kv[1]["attribute_label"]))))
+    assert [e["attribute_label"] for e in json.loads(path.read_text()).values()][:2] == ["female", "female"]
+    items = track_items(root, "Gender", limit=2)
+    single = [i for i in items if i.task == "Gender/single"]
+    assert sorted(i.source for i in single) == ["female", "male"]
+    assert [i.item_id for i in single] == [i.item_id for i in items if i.task == "Gender/multi"]
+    assert [i.item_id for i in track_items(root, "Gender", limit=2)] == [i.item_id for i in items]  # seeded
+
+
 def test_layout_errors(tmp_path, sakura_root):
     with pytest.raises(BenchDataError, match="no such SAKURA folder"):
         find_tracks(tmp_path / "missing")

@@ -5,17 +5,17 @@ from __future__ import annotations
 import pytest
 
 from copilot.options import match_option
-from copilot.suites.scoring import OptionJudge, choice_verdict, score_task, score_tasks
+from copilot.suites.scoring import OptionJudge, choice_verdict, needed_mapping, score_task, score_tasks
 from copilot.testing.llm import ScriptedLLM
 
 LETTERS = {"a": "Male", "b": "Female"}
 
 
 def rec(answer, label="(b) Female", ok=True, options=("Male", "Female"), letters=LETTERS, metric="accuracy",
-        value=None, task="Gender/single"):
+        value=None, task="Gender/single", error=None):
     return {"task": task, "group": "Gender", "metric": metric, "instruction": "Gender? (a) Male (b) Female",
             "label": label, "options": list(options), "letters": letters, "answer": answer,
-            "value": answer if value is None else value, "ok": ok}
+            "value": answer if value is None else value, "ok": ok, "error": error}
 
 
 @pytest.mark.parametrize("answer", ["Female", "(b) Female", "b", "(B) female.", "The speaker is female."])
@@ -31,9 +31,36 @@ def test_wrong_or_unparseable(answer, prediction):
     assert not verdict.correct and verdict.prediction == prediction
 
 
-def test_raw_value_is_scored_when_no_mapped_answer():
-    assert choice_verdict(rec(None, value="female", ok=False)).correct
-    assert choice_verdict(rec(None, value={"gender": "female"}, ok=False)).prediction is None
+def test_failed_or_refused_items_are_wrong_whatever_their_raw_value():
+    """A refused program's raw value is the gold option here; scoring it would do the refused hop."""
+    judge = OptionJudge(ScriptedLLM([]))  # raises if it is asked anything
+    refused = rec(None, value="female", ok=False, error="ungrounded: the tool's labels are not the options")
+    crashed = rec(None, value="female", ok=False, error="runtime: ZeroDivisionError")
+    assert [(v.correct, v.prediction, v.outcome) for v in map(lambda r: choice_verdict(r, judge), [refused, crashed])] \
+        == [(False, None, "refused"), (False, None, "error")]
+    assert choice_verdict({**rec("Female"), "ok": False, "error": "timeout: budget"}).outcome == "error"
+    score = score_task([refused, crashed, rec("Female"), rec("cannot tell")], judge)
+    assert score.score == pytest.approx(25.0)
+    assert (score.refused_pct, score.error_pct, score.abstained_pct, score.unparseable_pct) == (25.0, 25.0, 25.0, 0.0)
+
+
+def test_failed_items_are_wrong_in_wer_and_mae():
+    wer = score_task([rec("a b", label="a b", metric="wer", options=()),
+                      rec(None, value="c d", label="c d", metric="wer", options=(), ok=False)])
+    assert wer.score == pytest.approx(50.0)  # the failed item's raw value, though right, is not read
+    mae = score_task([rec("2", label="2", metric="mae", options=()),
+                      rec(None, value="6", label="6", metric="mae", options=(), ok=False)])
+    assert mae.score == pytest.approx(2.0)  # 0 and the gold span (6 - 2) for the failed item
+
+
+def test_answers_the_llm_mapped_from_a_raw_value_that_is_no_option_are_counted():
+    assert needed_mapping(rec("Female", value="zero"))  # the level word of another task, made an option
+    assert needed_mapping(rec("Female", value={"gender": "female"}))
+    assert not needed_mapping(rec("Female", value="female"))
+    assert not needed_mapping(rec("yes", value=True, options=("yes", "no"), letters={}))
+    assert not needed_mapping(rec("cannot tell", value="cannot tell"))  # an abstention, no option chosen
+    assert not needed_mapping(rec(None, value="zero", ok=False))
+    assert score_task([rec("Female", value="zero"), rec("Female"), rec("Male", value="one")]).mapped == 2
 
 
 def test_open_labels_compare_normalised_text():
@@ -56,7 +83,8 @@ def test_wer_cer_and_mae():
     assert cer.score == pytest.approx(25.0)
     mae = score_task([rec("about 3.5 m", label="2.0", metric="mae", options=()),
                       rec("far", label="1", metric="mae", options=())])
-    assert mae.score == pytest.approx(1.5) and mae.unparseable_pct == pytest.approx(50.0)
+    assert mae.score == pytest.approx((1.5 + 1.0) / 2)  # "far" costs the gold span, 2.0 - 1
+    assert mae.unparseable_pct == pytest.approx(50.0)
     with pytest.raises(ValueError, match="unknown metric"):
         score_task([rec("x", metric="bleu")])
 

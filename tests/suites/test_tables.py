@@ -51,6 +51,18 @@ def test_dynamic_superb_report_compares_like_with_like(tmp_path):
     assert json.loads(json_path.read_text())["tasks_in_average"] == 3
 
 
+def test_the_summary_counts_refusals_abstentions_and_mapped_answers_apart():
+    task = "SpeechDetection_LJSpeech"
+    refused = {**rec(task, "x", "yes"), "answer": None, "value": "yes", "ok": False,
+               "error": "ungrounded: no tool call succeeded"}
+    records = [rec(task, "yes", "yes"), rec(task, "none", "yes"), refused, {**rec(task, "yes", "yes"), "value": 0.9},
+               {**rec(task, "x", "no"), "answer": None, "ok": False, "error": "runtime: KeyError"}]
+    report = dynamic_superb_report(records, POOL)
+    assert report.data["tasks"][0]["score"] == pytest.approx(40.0)  # the refused raw "yes" is not scored
+    assert "abstentions 20.0%, refusals 20.0%, program errors 20.0%" in report.markdown
+    assert "mapped from a value that is no option: 1." in report.markdown
+
+
 def test_sakura_report_puts_paper_results_beside_ours():
     letters = {"a": "Male", "b": "Female"}
     opts = ("Male", "Female")

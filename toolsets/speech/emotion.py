@@ -113,9 +113,11 @@ MIN_WORD_PROBABILITY = 0.1  # Whisper gives correct words 0.15 in flat TTS, and 
 VOICE_SCALE = 0.5  # 1 / (2 sigma^2) of the voice's Gaussian around each profile
 WORD_WEIGHT = 8.0  # log-odds per lexicon hit
 NEUTRAL_PRIOR = 1.5  # log-odds for neutral before any evidence: most speech is neutral
-NOTE = ("offline estimate from prosody and emotion words (benchmarks/bench_emotion.py, 7 classes): 81 % when "
-        "the words carry the emotion, 29 % on synthetic acted voices with neutral words (the voice cues "
-        "mostly tell only neutral from fast and high), real read speech kept neutral; a weak hint")
+NOTE = ("offline estimate from prosody and emotion words (benchmarks/bench_emotion.py, 7 classes, chance 14 %, "
+        "test split): 18 % on emotional lines written independently of its word list (it calls most of "
+        "them neutral), 81 % only on lines written around that list, 29 % on synthetic acted voices "
+        "with neutral words (the voice cues mostly tell only neutral from fast and high), real read "
+        "speech kept neutral; a weak hint")
 
 
 def tension_db(audio: Audio) -> float | None:
