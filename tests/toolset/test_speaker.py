@@ -8,7 +8,8 @@ import pytest
 from copilot.audio import load_audio
 from copilot.errors import ToolError
 from copilot.testing import corpus
-from toolsets.speech.speaker import count_speakers, diarize, same_speaker, speaker_similarity
+from toolsets.speech.diarization import count_speakers, diarize
+from toolsets.speech.speaker import same_speaker, speaker_similarity
 
 pytestmark = pytest.mark.slow
 
