@@ -264,8 +264,10 @@ def diarize(audio: Audio, num_speakers: int | None = None) -> dict:
 
     Returns:
         {"speaker_count": int, "segments": [{"start_s": float, "end_s": float, "speaker": str}],
-        "speech_s": {speaker: float}}. Speakers are "SPEAKER_00", "SPEAKER_01", ... in order of
-        first appearance; speech_s is each speaker's total talking time in seconds.
+        "speech_s": {speaker: float}, "overlap_s": float}. Speakers are "SPEAKER_00", "SPEAKER_01",
+        ... in order of first appearance; speech_s is each speaker's total talking time in seconds;
+        overlap_s is the time two or more speak at once (segments of different speakers overlap
+        there; the offline default backend gives one speaker per moment, so 0).
 
     Example:
         >>> d = diarize(audio)
@@ -275,7 +277,18 @@ def diarize(audio: Audio, num_speakers: int | None = None) -> dict:
         raise ToolError("diarize(num_speakers=...) must be between 1 and 20, or None to estimate it")
     turns = _round_turns(current_runtime().get("diarization").diarize(audio, num_speakers))
     speech = _speech_time(turns)
-    return {"speaker_count": len(speech), "segments": turns, "speech_s": speech}
+    return {"speaker_count": len(speech), "segments": turns, "speech_s": speech, "overlap_s": _overlap(turns)}
+
+
+def _overlap(turns: list[dict]) -> float:
+    """Seconds in which two or more turns run at once."""
+    events = sorted([(t["start_s"], 1) for t in turns] + [(t["end_s"], -1) for t in turns])
+    total, active, last = 0.0, 0, 0.0
+    for time, step in events:
+        if active >= 2:
+            total += time - last
+        active, last = active + step, time
+    return round(total, 2)
 
 
 def _speech_time(turns: list[dict]) -> dict[str, float]:
