@@ -209,12 +209,7 @@ class Segmentation(Diarizer):
         self.pipeline = pipeline
 
     def diarize(self, audio: Audio, num_speakers: int | None) -> list[dict]:
-        import torch
-
-        waveform = torch.from_numpy(audio.samples.copy()).unsqueeze(0)
-        kwargs = {} if num_speakers is None else {"num_speakers": num_speakers}
-        output = self.pipeline({"waveform": waveform, "sample_rate": SAMPLE_RATE}, **kwargs)
-        return _annotation_turns(output.speaker_diarization)
+        return _pipeline_turns(self.pipeline, audio, num_speakers)
 
 
 @backend
@@ -235,16 +230,17 @@ class PyannotePipeline(Diarizer, HubBackend):
         self.pipeline.to(torch.device(torch_device()))
 
     def diarize(self, audio: Audio, num_speakers: int | None) -> list[dict]:
-        import torch
-
-        waveform = torch.from_numpy(audio.samples.copy()).unsqueeze(0)
-        kwargs = {} if num_speakers is None else {"num_speakers": num_speakers}
-        output = self.pipeline({"waveform": waveform, "sample_rate": SAMPLE_RATE}, **kwargs)
-        return _annotation_turns(getattr(output, "speaker_diarization", output))  # pyannote 4 wraps it
+        return _pipeline_turns(self.pipeline, audio, num_speakers)
 
 
-def _annotation_turns(annotation) -> list[dict]:
-    """A pyannote Annotation as turns, speakers named in order of first appearance."""
+def _pipeline_turns(pipeline, audio: Audio, num_speakers: int | None) -> list[dict]:
+    """A pyannote pipeline's turns, speakers named in order of first appearance."""
+    import torch
+
+    waveform = torch.from_numpy(audio.samples.copy()).unsqueeze(0)
+    kwargs = {} if num_speakers is None else {"num_speakers": num_speakers}
+    output = pipeline({"waveform": waveform, "sample_rate": SAMPLE_RATE}, **kwargs)
+    annotation = getattr(output, "speaker_diarization", output)  # pyannote 4 wraps the annotation
     names: dict[str, str] = {}
     turns = []
     for segment, _, label in annotation.itertracks(yield_label=True):
