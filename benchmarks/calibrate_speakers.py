@@ -46,7 +46,7 @@ from copilot.config import Settings, load_settings  # noqa: E402
 from copilot.errors import CopilotError, ToolError  # noqa: E402
 from copilot.testing import corpus  # noqa: E402
 from copilot.tools import Runtime, use_runtime  # noqa: E402
-from toolsets.speech import speaker  # noqa: E402
+from toolsets.speech import diarization, speaker  # noqa: E402
 
 FOLDS = {"A": ["george", "jackson", "lucas", "librivox", "pyannote:A"],
          "B": ["nicolas", "theo", "yweweler", "cards", "pyannote:B"]}
@@ -215,7 +215,7 @@ def balanced_accuracy(scores: np.ndarray, same: np.ndarray, threshold: float) ->
 
 # ---- counting ----
 
-def count_table(found: list[speaker.WindowEmbeddings | None], distance: float, share: float) -> list[int]:
+def count_table(found: list[diarization.WindowEmbeddings | None], distance: float, share: float) -> list[int]:
     return [0 if f is None else len(set(f.labels(distance, share))) for f in found]
 
 
@@ -246,14 +246,14 @@ def choose_clustering(mixtures: list[Mixture], found: list) -> tuple[float, floa
 
 # ---- DER and speed ----
 
-def der(audio: Audio, reference: list[corpus.Turn], found: speaker.WindowEmbeddings, labels) -> float:
+def der(audio: Audio, reference: list[corpus.Turn], found: diarization.WindowEmbeddings, labels) -> float:
     from pyannote.core import Annotation, Segment, Timeline
     from pyannote.metrics.diarization import DiarizationErrorRate
 
     ref, hyp = Annotation(), Annotation()
     for t in reference:
         ref[Segment(t.start, t.end)] = t.speaker
-    for t in speaker._turns(found, labels):
+    for t in diarization._turns(found, labels):
         hyp[Segment(t["start_s"], t["end_s"])] = t["_k"]
     metric = DiarizationErrorRate(collar=0.0, skip_overlap=False)
     return float(metric(ref, hyp, uem=Timeline([Segment(0, audio.duration)])))
@@ -286,7 +286,7 @@ def measure(name: str, runtime: Runtime, voices: dict[str, Voice], mixtures: dic
     emb = {n: [e for u in v.utterances if (e := embed_or_none(embedder, u)) is not None]
            for n, v in voices.items()}
     refused = sum(len(v.utterances) - len(emb[n]) for n, v in voices.items())
-    found = {f: [speaker.window_embeddings(m.audio, embedder) for m in ms] for f, ms in mixtures.items()}
+    found = {f: [diarization.window_embeddings(m.audio, embedder) for m in ms] for f, ms in mixtures.items()}
     folds = {}
     for test, calib in (("B", "A"), ("A", "B")):
         s_cal, y_cal = trials({n: emb[n] for n in FOLDS[calib]})
@@ -309,7 +309,7 @@ def measure(name: str, runtime: Runtime, voices: dict[str, Voice], mixtures: dic
                         "share": embedder.MIN_CLUSTER_SHARE}
     path, turns, _ = corpus.pyannote_sample()
     audio = load_audio(path)
-    sample = speaker.window_embeddings(audio, embedder)
+    sample = diarization.window_embeddings(audio, embedder)
     labels = sample.labels(shipped["distance"], shipped["share"])
     return {"name": name, "folds": folds, "refused": refused, "suggested": suggested, "shipped": shipped,
             "der": der(audio, turns, sample, labels), "der_count": len(set(labels)),

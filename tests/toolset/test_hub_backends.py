@@ -219,7 +219,7 @@ def test_transformers_antispoof(hub_runtime, tmp_path, speech):
 
 
 def test_pyannote_pipeline_from_local_folder(hub_runtime, tmp_path, pyannote_sample):
-    from toolsets.speech.speaker import diarize
+    from toolsets.speech.diarization import diarize
 
     folder = pyannote_checkpoint(tmp_path / "pyannote")
     audio = pyannote_sample[0].slice(0, 12)

@@ -1,6 +1,9 @@
-"""Speaker tools on real recordings: count, turns, same-speaker decisions (offline resemblyzer)."""
+"""Speaker tools on real recordings: count, turns, same-speaker decisions (offline backends)."""
 
 from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -8,7 +11,9 @@ import pytest
 from copilot.audio import load_audio
 from copilot.errors import ToolError
 from copilot.testing import corpus
-from toolsets.speech.speaker import count_speakers, diarize, same_speaker, speaker_similarity
+from copilot.tools import Runtime, use_runtime
+from toolsets.speech.diarization import count_speakers, diarize
+from toolsets.speech.speaker import same_speaker, speaker_similarity
 
 pytestmark = pytest.mark.slow
 
@@ -62,6 +67,25 @@ def test_three_synthetic_voices_are_three_speakers():
     audio = load_audio(corpus.concat([corpus.espeak(text, "en-us"), corpus.espeak(text, "en-us+f3"),
                                       corpus.flite(text, "kal")]))
     assert count_speakers(audio)["count"] == 3
+
+
+def test_count_ignores_a_level_change_no_listener_hears():
+    """The demo recording, and the same written 0.3 dB quieter, are both two speakers."""
+    demo = Path(__file__).resolve().parents[2] / "examples" / "phone_call.flac"
+    for path in (demo, corpus.with_gain(demo, -0.3)):
+        assert count_speakers(load_audio(path))["count"] == 2, path
+
+
+def test_segmentation_backend_finds_the_two_women_and_their_overlap(runtime, pyannote_sample):
+    audio, turns, _ = pyannote_sample
+    settings = dataclasses.replace(runtime.settings, backends={**runtime.settings.backends,
+                                                               "diarization": "segmentation"})
+    with use_runtime(Runtime(settings)):
+        result = diarize(audio)
+        assert diarize(audio, num_speakers=3)["speaker_count"] == 3
+    assert result["speaker_count"] == 2
+    assert _frame_accuracy(turns, result["segments"], audio.duration) >= 0.85
+    assert result["overlap_s"] > 0  # the RTTM has both women talking at once in places
 
 
 def test_given_count_is_respected(pyannote_sample):

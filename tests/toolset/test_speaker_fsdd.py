@@ -18,7 +18,8 @@ import soundfile as sf
 from copilot.audio import SAMPLE_RATE, Audio
 from copilot.errors import ToolError
 from copilot.tools import Runtime, use_runtime
-from toolsets.speech.speaker import CamPlusPlus, Resemblyzer, count_speakers, multiple_speakers, same_speaker
+from toolsets.speech.diarization import count_speakers, multiple_speakers
+from toolsets.speech.speaker import CamPlusPlus, Resemblyzer, same_speaker
 
 pytestmark = pytest.mark.slow
 
