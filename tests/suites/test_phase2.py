@@ -189,3 +189,22 @@ def test_the_hub_path_reads_a_mirror_in_the_hub_cache_layout(phase2_root, tmp_pa
     local = load_instance(POOL[NOISE], cache)  # --data DIR also takes a hub cache folder
     assert from_hub.total == local.total == 4
     assert [i.label for i in from_hub.items] == [i.label for i in local.items] == ["clean", "noisy"] * 2
+
+
+@pytest.mark.slow
+def test_phase2_coverage_places_tasks_by_their_nearest_analysed_task(tmp_path):
+    from copilot.analyser import cli as toolset_cli
+
+    report = tmp_path / "coverage.md"
+    result = CliRunner().invoke(toolset_cli.toolset, [
+        "coverage", "toolsets/speech", PHASE2_POOL, "--by-embedding", "--report", str(report),
+        "--tasks", "SpeechDetection_LibriSpeech-TestClean,MARBLEGenreClassification_MTG-Genre-Fold1,"
+        "SuperbASR_LibriSpeech-TestClean"])
+    assert result.exit_code == 0, result.output
+    assert "covered (nearest analysed task): 1/2 tasks with instructions (1 without instructions" in result.output
+    rows = {line.split(" | ")[0].lstrip("| "): line for line in report.read_text().splitlines()}
+    # A Phase-1 task asked again finds a Phase-1 speech-detection task; music genre has no analogue.
+    assert "| SpeechDetection_" in rows["SpeechDetection_LibriSpeech-TestClean"]
+    assert rows["SpeechDetection_LibriSpeech-TestClean"].endswith("| yes |")
+    assert rows["MARBLEGenreClassification_MTG-Genre-Fold1"].endswith("| no |")
+    assert "| MARBLEGenreClassification | 1 |" in report.read_text()
