@@ -159,7 +159,8 @@ def test_phase2_command_runs_every_metric_kind_end_to_end(phase2_root, tmp_path,
     assert {(d["domain"], d["metric"]) for d in summary["domains"]} >= {("speech", "judge accuracy %"),
                                                                         ("speech", "WER %")}
     assert "**scripted** as the judge" in result.output and "GPT-4o" in result.output
-    assert (out / "report.html").is_file()
+    page = (out / "report.html").read_text()
+    assert "Dynamic-SUPERB Phase 2: run report" in page and "WER % per domain and task type" in page
     monkeypatch.setattr("copilot.llm.make_llm", lambda settings: ScriptedLLM([]))
     again = CliRunner().invoke(cli.bench, [*args, "--report-only"], catch_exceptions=False)
     assert again.exit_code == 0, again.output  # the judge's verdicts come from its cache file
