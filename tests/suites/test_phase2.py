@@ -23,7 +23,7 @@ from copilot.suites import cli
 from copilot.suites.dynamic_superb import load_instance
 from copilot.suites.phase2 import PHASE2_POOL, select_phase2
 from copilot.suites.phase2_metrics import Phase2Judge, score_instance
-from copilot.suites.runner import read_predictions
+from copilot.suites.runner import read_predictions, run_items
 from copilot.testing import bench_fixtures as fixtures
 from copilot.testing import corpus
 from copilot.testing.llm import ScriptedLLM
@@ -209,3 +209,18 @@ def test_phase2_coverage_places_tasks_by_their_nearest_analysed_task(tmp_path):
     assert rows["SpeechDetection_LibriSpeech-TestClean"].endswith("| yes |")
     assert rows["MARBLEGenreClassification_MTG-Genre-Fold1"].endswith("| no |")
     assert "| MARBLEGenreClassification | 1 |" in report.read_text()
+
+
+def test_long_recordings_run_whole(tmp_path):
+    """About 7 % of Phase-2 files exceed 30 s: a 40 s row reaches the program whole."""
+    speech = [u.path for u in corpus.librivox() + corpus.cards()]
+    long = corpus.concat(speech * (1 + int(40 / sum(load_audio(p).duration for p in speech))), gap_s=0.3)
+    duration = load_audio(long).duration
+    assert duration > 40
+    fixtures.write_instance(POOL[L2], [fixtures.Row((long,), f"{duration:.1f}", instruction=POOL[L2].instructions[0])],
+                            tmp_path / L2, "parquet")
+    llm = ScriptedLLM([f"```python\n{PROGRAMS['pronunciation']}\n```"])
+    items = list(load_instance(POOL[L2], tmp_path).items)
+    run_items(Copilot(llm=llm, retrieval=False, disk_cache=False), items, tmp_path / "p.jsonl", progress=False)
+    (record,) = read_predictions(tmp_path / "p.jsonl")
+    assert record["ok"] and float(record["answer"]) == pytest.approx(duration, abs=0.1)
