@@ -7,7 +7,9 @@ that merely holds a transcript is never handed to the planner for a task that do
 
 Local copies are folders ``<DIR>/<task>/`` in any of three layouts: a ``save_to_disk`` folder,
 parquet files (as on the hub, ``data/test-*.parquet``), or an ``audiofolder`` with
-``metadata.jsonl``/``metadata.csv`` (``file_name``, ``audio2_file_name``, ...).
+``metadata.jsonl``/``metadata.csv`` (``file_name``, ``audio2_file_name``, ...). A Hugging Face hub
+cache (``<DIR>/datasets--DynamicSuperb--<task>/snapshots/<rev>/``) is read too, and with
+``HF_HUB_OFFLINE`` set, ``hf`` reads the user's own hub cache (``datasets`` alone refuses offline).
 
 Data from the wild is messy. A problem with a whole instance (no folder, an unknown layout, a
 metadata file ``datasets`` cannot read) is a :class:`BenchDataError` for that instance only; a

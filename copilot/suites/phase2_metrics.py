@@ -4,9 +4,10 @@ Each instance names its metric function (``metric`` in the Phase-2 pool, copied 
 ``task_metrics.py`` of cyhuang-tw/speechlm_eval@7181c58). Implemented here:
 
 - ``llm_classification``: an LLM judge reads (instruction, label, response) with the benchmark's
-  published prompt ``INSTRUCTION_REFINE_COT_SINGLE_AND_MULTI_CHOICE`` (``prompts/phase2_judge.md``,
-  verbatim) and ends with ``Result: YES|NO``; the score is the share of YES. An unparseable verdict
-  counts as NO, as in the official scorer. GPT-4o is the official judge; any chat model can be used.
+  published prompt ``INSTRUCTION_REFINE_COT_SINGLE_AND_MULTI_CHOICE`` (the Phase-2 evaluation's
+  ``prompt.py``, copied verbatim into ``prompts/phase2_judge.md``; public copies of the scorer use it
+  unchanged) and ends with ``Result: YES|NO``; the score is the share of YES. A reply without that
+  line counts as NO, as in the public scorer. GPT-4o is the official judge; any chat model can be used.
 - ``word_error_rate``, ``character_error_rate``, ``phoneme_error_rate``: jiwer over the instance
   (corpus level) after removing ASCII punctuation and lowercasing; phonemes are the label's
   space-separated tokens, so PER is WER over them. ``pos_estimation``: WER over the tag strings after
