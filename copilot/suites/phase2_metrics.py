@@ -8,6 +8,8 @@ Each instance names its metric function (``metric`` in the Phase-2 pool, copied 
   ``prompt.py``, copied verbatim into ``prompts/phase2_judge.md``; public copies of the scorer use it
   unchanged) and ends with ``Result: YES|NO``; the score is the share of YES. A reply without that
   line counts as NO, as in the public scorer. GPT-4o is the official judge; any chat model can be used.
+  An answer equal to the label (case and punctuation aside) is YES without a call: the embedded
+  judge takes minutes per verdict on a busy 2-core machine, and no judge rejects the label itself.
 - ``word_error_rate``, ``character_error_rate``, ``phoneme_error_rate``: jiwer over the instance
   (corpus level) after removing ASCII punctuation and lowercasing; phonemes are the label's
   space-separated tokens, so PER is WER over them. ``pos_estimation``: WER over the tag strings after
@@ -35,6 +37,7 @@ from typing import Any
 import jiwer
 
 from copilot.llm.base import ChatModel, Message
+from copilot.options import normalise
 from copilot.suites.scoring import PROMPTS, _number, answer_text
 
 _VERDICT = re.compile(r"result:\s*(yes|no)")
@@ -97,8 +100,11 @@ def _judged(records: Records, judge: Phase2Judge | None) -> Outcome:
         return Outcome(None, note="needs the LLM judge")
     yes = unusable = 0
     for record in records:
-        text = answer_text(record)
-        verdict = None if text is None else judge(record["instruction"], str(record["label"]), text)
+        text, label = answer_text(record), str(record["label"])
+        if text is not None and normalise(text) == normalise(label):
+            verdict: bool | None = True  # the same answer as the label: any judge says YES, so none is asked
+        else:
+            verdict = None if text is None else judge(record["instruction"], label, text)
         yes += verdict is True
         unusable += verdict is None
     return Outcome(100.0 * yes / len(records), unusable)

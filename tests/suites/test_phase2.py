@@ -80,18 +80,19 @@ def test_error_rates_bleu_and_pearson_match_hand_computed_values():
 
 
 def test_the_judge_uses_the_published_prompt_and_its_verdict_line(tmp_path):
-    replies = ["The response names noisy. Result: YES", "It says clean, the label is noisy.\nResult: no",
+    replies = ["The response says it is noisy. Result: YES", "It says clean, the label is noisy.\nResult: no",
                "I cannot tell."]
     llm = ScriptedLLM(replies)
     judge = Phase2Judge(llm, tmp_path / "j.jsonl")
-    records = [_record("noisy", "noisy"), _record("noisy", "clean"), _record("noisy", "maybe"),
-               _record("noisy", None, ok=False)]
+    records = [_record("noisy", "Noisy."), _record("noisy", "it is noisy"), _record("noisy", "clean"),
+               _record("noisy", "maybe"), _record("noisy", None, ok=False)]
     outcome = score_instance("llm_classification", records, judge)
-    assert outcome.score == pytest.approx(25.0) and outcome.unusable == 2  # unparsed verdict and no answer
+    assert outcome.score == pytest.approx(40.0) and outcome.unusable == 2  # unparsed verdict and no answer
+    assert len(llm.calls) == 3  # "Noisy." is the label itself: no call
     prompt = llm.calls[0][0].content
     assert prompt.startswith("You will be given a question, a corresponding correct answer(s)")
     assert prompt.endswith("Question: Is it noisy? The answer could be clean or noisy.\n"
-                           "Ground Truth Answer: noisy\nModel's Response: noisy")
+                           "Ground Truth Answer: noisy\nModel's Response: it is noisy")
     again = score_instance("llm_classification", records, Phase2Judge(ScriptedLLM([]), tmp_path / "j.jsonl"))
     assert again == outcome  # every verdict from the cache file
 
@@ -141,8 +142,9 @@ def test_phase2_command_runs_every_metric_kind_end_to_end(phase2_root, tmp_path,
     plans = [c for c in llm.calls if "Ground Truth Answer:" not in c[-1].content]
     assert len(plans) == 5 and len(records) == 4 + 4 + 3 + 4 + 2  # one program per instance
     by = {t: [r for r in records if r["task"] == t] for t in (NOISE, VERIFY, ASR, L2, COUNT)}
-    asked = {(r["instruction"], r["label"], str(r["answer"])) for r in by[NOISE] + by[VERIFY]}
-    assert len(llm.calls) - len(plans) == len(asked)  # the judge saw each distinct answer once
+    asked = {(r["instruction"], r["label"], str(r["answer"])) for r in by[NOISE] + by[VERIFY]
+             if normalise(str(r["answer"])) != normalise(r["label"])}
+    assert len(llm.calls) - len(plans) == len(asked)  # the judge saw each distinct wrong-looking answer once
     assert all(r["ok"] for r in records), records
     scores = {t["task"]: t for t in json.loads((out / "summary.json").read_text())["tasks"]}
     for task in (NOISE, VERIFY):
