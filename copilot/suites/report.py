@@ -233,12 +233,12 @@ def build_report(run_dir: str | Path, pool: str | None = None, program_dirs: Ite
 
         program_dirs = [load_settings().cache_dir / "programs"]
     sakura = all(_SAKURA_TASK.match(r["task"]) for r in records)
-    summary_file = run / "summary.json"
-    phase2 = summary_file.is_file() and json.loads(summary_file.read_text()).get("benchmark") == "dynamic-superb-phase2"
+    written = json.loads((run / "summary.json").read_text()) if (run / "summary.json").is_file() else {}
+    phase2 = written.get("benchmark") == "dynamic-superb-phase2"  # scored with the judge when it was written
     if phase2:
         from copilot.suites.phase2 import phase2_html
 
-        body, tasks = phase2_html(json.loads(summary_file.read_text())), list(dict.fromkeys(r["task"] for r in records))
+        body, tasks = phase2_html(written), list(dict.fromkeys(r["task"] for r in records))
     else:
         body, tasks = _sakura(records) if sakura else _dynamic_superb(records, pool or PHASE1_POOL)
     by_task: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
