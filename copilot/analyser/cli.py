@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from copilot.analyser import nearest
 from copilot.analyser.derive import decompose_tasks, derive, score_held_out, select_tasks, write
 from copilot.analyser.llm_cache import CachedLLM
 from copilot.analyser.report import render_coverage
@@ -97,15 +98,28 @@ def _tools_in(folder: Path):
 @click.argument("pool")
 @click.option("--report", "report_path", default=None, type=click.Path(dir_okay=False, path_type=Path),
               help="Also write the uncovered tasks and module matches here (Markdown).")
+@click.option("--by-embedding", is_flag=True, help="No LLM: each task of POOL takes the coverage of the analysed "
+              "task whose instructions are most like its own (copilot/analyser/nearest.py).")
 @_with_llm_options
-def coverage_command(spec: Path, pool: str, report_path: Path | None, llm_flags: dict, phrasings: int,
-                     task_values: tuple[str, ...], no_cache: bool) -> None:
+def coverage_command(spec: Path, pool: str, report_path: Path | None, by_embedding: bool, llm_flags: dict,
+                     phrasings: int, task_values: tuple[str, ...], no_cache: bool) -> None:
     """Score a derived SPEC (toolset.json or its folder) on POOL: decompose POOL, match its modules.
 
     \b
-    Example:
+    Examples:
       copilot toolset coverage toolsets/speech dynamic_superb_phase1_train --report coverage.md
+      copilot toolset coverage toolsets/speech dynamic_superb_phase2 --by-embedding --report phase2.md
     """
+    if by_embedding:
+        reference, covered = nearest.analysed(spec)
+        placements = nearest.place(select_tasks(pool, _tasks(task_values)), reference, covered)
+        placed = [p for p in placements if p.analogue]
+        click.echo(f"covered (nearest analysed task): {sum(p.covered for p in placed)}/{len(placed)} tasks with "
+                   f"instructions ({len(placements) - len(placed)} without instructions not placed)")
+        if report_path:
+            report_path.write_text(nearest.render(str(spec), pool, placements, nearest.THRESHOLD))
+            click.echo(f"wrote {report_path}")
+        return
     started = time.perf_counter()
     modules, bindings = read_spec(spec)
     if not modules:

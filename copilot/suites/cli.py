@@ -18,6 +18,8 @@ from copilot.errors import CopilotError
 from copilot.pools import TaskRecord, load_pool
 from copilot.suites.dynamic_superb import PHASE1_POOL, load_instance, select_tasks
 from copilot.suites.items import BenchDataError, MissingInstanceError
+from copilot.suites.phase2 import PHASE2_POOL, phase2_report, select_phase2
+from copilot.suites.phase2_metrics import Phase2Judge
 from copilot.suites.report import report, write_report
 from copilot.suites.runner import Answerer, Engine, LocalEngine, latest_records, read_predictions, run_engine
 from copilot.suites.sakura import HOPS, sakura_items
@@ -75,15 +77,18 @@ def _quiet_datasets() -> None:
     datasets.logging.set_verbosity_error()
 
 
-def _common(func):
+_OPTION_JUDGE = click.option("--judge", is_flag=True, help="Ask the LLM which option an answer means when the "
+                             "deterministic matching finds none (prompt: copilot/suites/prompts/judge.md).")
+
+
+def _common(func, judge_option=_OPTION_JUDGE):
     options = [
         click.option("--limit", type=click.IntRange(min=1), help="At most N items per task (per track and hop). "
                      "A seeded sample (the same on every run) spread evenly over the labels, not the first N "
                      "rows, which many sources (and SAKURA's metadata) sort by label."),
         click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
                      help="Items answered in parallel (threads sharing one Copilot)."),
-        click.option("--judge", is_flag=True, help="Ask the LLM which option an answer means when the "
-                     "deterministic matching finds none (prompt: copilot/suites/prompts/judge.md)."),
+        *([judge_option] if judge_option else []),
         click.option("--plan-per-item", is_flag=True, help="Plan a program for every item instead of "
                      "one per task (slower; for comparison)."),
         click.option("--retrieval", is_flag=True, help="Show the LLM only the tools and examples most like each "
@@ -121,9 +126,10 @@ def _finish(summary: Report, out: Path, pool: str | None = None) -> None:
 
 @click.group("bench")
 def bench() -> None:
-    """Run benchmarks (Dynamic-SUPERB Phase 1, SAKURA) and compare with published results.
+    """Run benchmarks (Dynamic-SUPERB Phase 1 and Phase 2, SAKURA) and compare with published results.
 
     Example: copilot bench dynamic-superb --data hf --tasks all --out runs/ds
+    (Phase 2: copilot bench dynamic-superb-phase2 --data hf --tasks all --out runs/ds2)
     """
 
 
@@ -200,6 +206,63 @@ def _run_instances(engine: Engine, selected: list[TaskRecord], data: str, predic
         run_engine(engine, instance.items, predictions, total=instance.total, desc=instance.task, **options)
 
 
+def _phase2_judge_options(func):
+    for option in reversed([
+        click.option("--judge-llm", help="Backend of the classification judge (local, openai, langchain:...); "
+                     "default: the LLM the run uses, the embedded model unless --llm says otherwise. The official "
+                     "setting is openai with --judge-model gpt-4o."),
+        click.option("--judge-model", help="Model name of the judge on an openai-style server."),
+        click.option("--judge-base-url", help="Base URL of the judge's OpenAI-compatible server."),
+    ]):
+        func = option(func)
+    return func
+
+
+@bench.command("dynamic-superb-phase2")
+@click.option("--tasks", default="all", show_default=True,
+              help="'all' (the 231 instances), comma-separated instance names, or a file with one name a line.")
+@click.option("--data", default="hf", show_default=True,
+              help="'hf' (DynamicSuperb/<instance> from the hub) or a folder of local copies: <DIR>/<instance>/ "
+                   "(save_to_disk, parquet or audiofolder) or a hub cache (<DIR>/datasets--DynamicSuperb--<instance>).")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("bench-out/dynamic-superb-phase2"), show_default=True)
+@click.option("--pool", default=PHASE2_POOL, show_default=True, help="Pool with the Phase-2 instance list.")
+@functools.partial(_common, judge_option=_phase2_judge_options)
+def dynamic_superb_phase2(tasks: str, data: str, out: Path, pool: str, limit: int | None, judge_llm: str | None,
+                          judge_model: str | None, judge_base_url: str | None, plan_per_item: bool,
+                          report_only: bool, no_progress: bool, **run) -> None:
+    """Dynamic-SUPERB Phase 2: one program per instance; each instance scored by its benchmark metric
+    (LLM-judged accuracy, WER/CER/PER, BLEU, Pearson; others reported as not scored), per domain and type.
+
+    \b
+    Examples:
+      copilot bench dynamic-superb-phase2 --tasks SuperbASR_LibriSpeech-TestClean --limit 50 --out runs/p2
+      copilot bench dynamic-superb-phase2 --data /data/ds2 --tasks my-tasks.txt --judge-llm openai --judge-model gpt-4o
+    """
+    with _user_errors():
+        _quiet_datasets()
+        selected = select_phase2(tasks, pool)
+        if data != "hf" and not Path(data).is_dir():
+            raise BenchDataError(f"--data {data}: no such folder (use 'hf' for the hub)")
+        out.mkdir(parents=True, exist_ok=True)
+        predictions = out / "predictions.jsonl"
+        copilot = None
+        if not report_only:
+            with _engine(**_engine_options(run)) as (engine, copilot):
+                _run_instances(engine, selected, data, predictions, limit=limit, reuse_programs=not plan_per_item,
+                               progress=not no_progress, stop_after_errors=run["stop_after_errors"])
+        wanted = {r.task for r in selected}
+        records = [r for r in latest_records(read_predictions(predictions)) if r["task"] in wanted]
+        if not records:
+            raise BenchDataError(f"{predictions}: no predictions for the selected instances yet")
+        given = {"llm": judge_llm, "llm_model": judge_model, "llm_base_url": judge_base_url}
+        judge_flags = {k: v for k, v in given.items() if v}
+        reuse = copilot is not None and hasattr(copilot, "llm") and not judge_flags
+        llm = copilot.llm if reuse else _make_llm({**run["llm_flags"], **judge_flags})
+        judge = Phase2Judge(llm, out / "phase2-judgements.jsonl")
+        _finish(phase2_report(records, load_pool(pool), judge), out, pool)
+
+
 @bench.command("sakura")
 @click.option("--data", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="SAKURA folder with <Track>/metadata.json and <Track>/audio/.")
@@ -239,11 +302,12 @@ def _judge(enabled: bool, copilot: Answerer | None, out: Path, llm_flags: dict) 
     """The LLM judge over the Copilot's own LLM (or the configured one in --report-only mode)."""
     if not enabled:
         return None
-    if copilot is not None and hasattr(copilot, "llm"):
-        llm = copilot.llm
-    else:
-        from copilot.config import load_settings
-        from copilot.llm import make_llm
-
-        llm = make_llm(load_settings(**llm_flags))
+    llm = copilot.llm if copilot is not None and hasattr(copilot, "llm") else _make_llm(llm_flags)
     return OptionJudge(llm, out / "judgements.jsonl")
+
+
+def _make_llm(llm_flags: dict):
+    from copilot.config import load_settings
+    from copilot.llm import make_llm
+
+    return make_llm(load_settings(**llm_flags))

@@ -7,7 +7,9 @@ that merely holds a transcript is never handed to the planner for a task that do
 
 Local copies are folders ``<DIR>/<task>/`` in any of three layouts: a ``save_to_disk`` folder,
 parquet files (as on the hub, ``data/test-*.parquet``), or an ``audiofolder`` with
-``metadata.jsonl``/``metadata.csv`` (``file_name``, ``audio2_file_name``, ...).
+``metadata.jsonl``/``metadata.csv`` (``file_name``, ``audio2_file_name``, ...). A Hugging Face hub
+cache (``<DIR>/datasets--DynamicSuperb--<task>/snapshots/<rev>/``) is read too, and with
+``HF_HUB_OFFLINE`` set, ``hf`` reads the user's own hub cache (``datasets`` alone refuses offline).
 
 Data from the wild is messy. A problem with a whole instance (no folder, an unknown layout, a
 metadata file ``datasets`` cannot read) is a :class:`BenchDataError` for that instance only; a
@@ -57,22 +59,38 @@ def select_tasks(names: str, pool: str | Path = PHASE1_POOL) -> list[TaskRecord]
 def open_instance(record: TaskRecord, data: str | Path):
     """The instance's test split with audio left encoded."""
     import datasets
+    from huggingface_hub import constants
 
+    repo = record.extra.get("hf_dataset") or f"DynamicSuperb/{record.task}"
     if str(data) == "hf":
-        repo = record.extra.get("hf_dataset") or f"DynamicSuperb/{record.task}"
+        cached = hub_snapshot(Path(constants.HF_HUB_CACHE), repo) if constants.HF_HUB_OFFLINE else None
         try:
-            split = datasets.load_dataset(repo, split="test")
+            split = _open_local(cached) if cached else datasets.load_dataset(repo, split="test")
+        except BenchDataError:
+            raise
         except Exception as exc:  # the hub client raises many unrelated types for "cannot get it"
             raise BenchDataError(
                 f"{record.task}: cannot load {repo} from the hub ({type(exc).__name__}: {exc}); "
                 "offline, give a local copy with --data DIR"
             ) from exc
     else:
-        split = _open_local(Path(data) / record.task)
+        folder = Path(data) / record.task
+        split = _open_local(folder if folder.is_dir() else hub_snapshot(Path(data), repo) or folder)
     audio_columns = [n for n, f in split.features.items() if isinstance(f, datasets.Audio)]
     for name in audio_columns:
         split = split.cast_column(name, datasets.Audio(decode=False))
     return split
+
+
+def hub_snapshot(cache: Path, repo: str) -> Path | None:
+    """The files of dataset ``repo`` in a Hugging Face hub cache: the snapshot ``refs/main`` names,
+    else the newest one; None when the cache does not hold the repo."""
+    base = cache / f"datasets--{repo.replace('/', '--')}"
+    ref = base / "refs" / "main"
+    if ref.is_file() and (base / "snapshots" / ref.read_text().strip()).is_dir():
+        return base / "snapshots" / ref.read_text().strip()
+    snapshots = sorted((base / "snapshots").glob("*/"), key=lambda p: p.stat().st_mtime)
+    return snapshots[-1] if snapshots else None
 
 
 def _open_local(folder: Path):
@@ -149,10 +167,12 @@ def column_plan(record: TaskRecord, columns: dict[str, object]) -> tuple[list[st
     missing = [c for c in ("instruction", "label") if c not in columns]
     if missing:
         raise BenchDataError(f"{record.task}: the instance lacks the column(s) {missing}; it has {sorted(columns)}")
-    if len(audio) < max(1, len(record.audio_inputs)):
-        raise BenchDataError(f"{record.task}: the task takes {len(record.audio_inputs) or 1} audio input(s) "
+    wanted = max(1, len(record.audio_inputs))
+    if len(audio) < wanted:
+        raise BenchDataError(f"{record.task}: the task takes {wanted} audio input(s) "
                              f"but the instance has the audio column(s) {audio}")
-    audio = audio[: max(1, len(record.audio_inputs))]
+    if not record.extra.get("inputs_from_columns"):  # Phase 2: every audio column is an input
+        audio = audio[:wanted]
     text = None
     if "text" in record.inputs:
         text = next((c for c in TEXT_COLUMNS if c in columns), None)
@@ -166,7 +186,10 @@ def row_item(record: TaskRecord, row: dict, index: int, audio_columns: list[str]
              ) -> BenchItem:
     """One dataset row as a :class:`BenchItem` (options from the row's instruction, else the pool)."""
     instruction = str(row["instruction"])
-    label = str(row["label"])
+    labels = [str(row["label"])]
+    while row.get(f"label{len(labels) + 1}") is not None:  # multi-answer rows: label, label2, ...
+        labels.append(str(row[f"label{len(labels) + 1}"]))
+    label = ",".join(labels)
     refs = []
     for name in audio_columns:
         cell = row.get(name) or {}

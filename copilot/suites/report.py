@@ -233,7 +233,14 @@ def build_report(run_dir: str | Path, pool: str | None = None, program_dirs: Ite
 
         program_dirs = [load_settings().cache_dir / "programs"]
     sakura = all(_SAKURA_TASK.match(r["task"]) for r in records)
-    body, tasks = _sakura(records) if sakura else _dynamic_superb(records, pool or PHASE1_POOL)
+    written = json.loads((run / "summary.json").read_text()) if (run / "summary.json").is_file() else {}
+    phase2 = written.get("benchmark") == "dynamic-superb-phase2"  # scored with the judge when it was written
+    if phase2:
+        from copilot.suites.phase2 import phase2_html
+
+        body, tasks = phase2_html(written), list(dict.fromkeys(r["task"] for r in records))
+    else:
+        body, tasks = _sakura(records) if sakura else _dynamic_superb(records, pool or PHASE1_POOL)
     by_task: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
     for record in records:
         by_task[record["task"]].append(record)
@@ -241,7 +248,7 @@ def build_report(run_dir: str | Path, pool: str | None = None, program_dirs: Ite
     classification = [t for t in tasks if by_task[t][0].get("metric", "accuracy") == "accuracy"
                       and any(r.get("options") for r in by_task[t])]
     overall = Counter(_outcome(r) for r in records)
-    title = "SAKURA" if sakura else "Dynamic-SUPERB Phase 1"
+    title = "SAKURA" if sakura else "Dynamic-SUPERB Phase 2" if phase2 else "Dynamic-SUPERB Phase 1"
     summary = (f"{len(records)} items in {len(tasks)} tasks from <code>{esc(predictions)}</code>: "
                + ", ".join(f"{k} {100 * overall[k] / len(records):.1f}%" for k in OUTCOME_COLOURS)
                + ". Scored by deterministic option matching (the LLM judge is not consulted here).")
