@@ -69,13 +69,13 @@ def main() -> None:
     parser.add_argument("--split", choices=[*SPLITS, "all"], default="report")
     parser.add_argument("--methods", default=",".join(METHODS))
     parser.add_argument("--attribute", choices=ATTRIBUTES)
-    parser.add_argument("--show-wrong", action="store_true")
     args = parser.parse_args()
     questions = [q for q in load() if args.split in ("all", q.split) and args.attribute in (None, q.attribute)]
     llm = Counted(LocalLLM(load_settings(), progress=False))
     methods = args.methods.split(",")
     right, calls, seconds = defaultdict(int), defaultdict(int), defaultdict(float)
     for q in questions:
+        line = []
         for method in methods:
             before, start = llm.calls, time.perf_counter()
             pick = METHODS[method](llm, q)
@@ -84,8 +84,8 @@ def main() -> None:
             ok = pick == q.answer
             for key in ((method, q.split, q.attribute), (method, q.split, "all")):
                 right[key] += ok
-            if args.show_wrong and not ok:
-                print(f"  {method:8s} {q.id}: {q.finding} -> {pick!r} (want {q.answer!r})", flush=True)
+            line.append(f"{method} {'ok' if ok else repr(pick)}")
+        print(f"{q.id} ({q.finding} -> {q.answer!r}): " + "; ".join(line), flush=True)
     print(f"{len(questions)} two-hop questions ({args.split}), finding given; embedded Qwen2.5-Coder-1.5B")
     for split in sorted({q.split for q in questions}):
         counts = {a: sum(q.split == split and q.attribute == a for q in questions) for a in ATTRIBUTES}

@@ -18,10 +18,11 @@ from __future__ import annotations
 import functools
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from copilot.errors import ToolError
-from copilot.llm.base import LETTERS, ChatModel, OptionChoice, choose_option
+from copilot.llm.base import CHOICE_SYSTEM, LETTERS, ChatModel, Message, _log_softmax, choose_option
 from copilot.tools import current_runtime, tool
 
 ANIMALS = ("dog", "cat", "horse", "donkey", "cow", "pig", "goat", "sheep", "chicken", "duck", "goose",
@@ -91,29 +92,59 @@ def choose(question: str, options: list[str], facts: str | dict | None = None) -
 def implied_choice(llm: ChatModel, question: str, options: list[str], attribute: Attribute, finding: str) -> dict:
     """The option whose implied attribute value is most likely the finding.
 
-    Each option costs two LLM calls (its label distribution, labels shown in two orders). Options
-    the model cannot tell apart (a tie, as replies without log-probabilities give) go to the
-    joint question, two calls more.
+    Two LLM calls per option (its label distribution, labels shown in two orders). Options the
+    model cannot tell apart (a tie, as replies without log-probabilities give) go to the joint
+    question, two calls more.
     """
     options = list(dict.fromkeys(options))
-    labels = label_set(attribute, finding)
-    judged: dict[str, OptionChoice] = {o: choose_option(llm, implied_question(attribute, o), labels) for o in options}
-    fit = {o: c.scores.get(finding, 0.0) for o, c in judged.items()}
+    values = implied_values(llm, attribute, options, label_set(attribute, finding))
+    implied = {o: max(dist, key=dist.get) for o, dist in values.items()}
+    fit = {o: values[o][finding] for o in options}
     top = max(fit.values())
     tied = [o for o in options if math.isclose(fit[o], top, abs_tol=1e-4)]
     if len(tied) > 1:
         joint = choose_option(llm, question, tied, f"{attribute.name}: {finding}")
         return {"label": joint.option, "scores": {o: joint.scores.get(o, 0.0) for o in options},
-                "method": joint.method, "implied": {o: c.option for o, c in judged.items()}, "margin": 0.0}
+                "method": joint.method, "implied": implied, "margin": 0.0}
     total = sum(fit.values())
     scores = {o: round(fit[o] / total, 4) for o in options}
     ranked = sorted(scores.values(), reverse=True)
-    return {"label": tied[0], "scores": scores, "method": f"implied {attribute.name}",
-            "implied": {o: c.option for o, c in judged.items()}, "margin": round(ranked[0] - ranked[1], 4)}
+    return {"label": tied[0], "scores": scores, "method": f"implied {attribute.name}", "implied": implied,
+            "margin": round(ranked[0] - ranked[1], 4)}
 
 
-def implied_question(attribute: Attribute, option: str) -> str:
-    return f'Which {attribute.name} does "{option}" go with?'
+def implied_values(llm: ChatModel, attribute: Attribute, options: list[str], labels: list[str]) -> dict[str, dict[str, float]]:
+    """Each option's probability for each label (which gender "Marie Curie" goes with), over two label orders.
+
+    With letter log-probabilities the labels come first in the prompt and the option last, and the
+    options are asked one after another in each order, so that every call but the first of an
+    order evaluates only its option's few tokens (the rest is the previous call's KV cache).
+    Without them, each option is a lettered question of its own (:func:`choose_option`).
+    """
+    def one_question_each() -> dict[str, dict[str, float]]:
+        return {o: choose_option(llm, f'Which {attribute.name} does "{o}" go with?', labels).scores for o in options}
+
+    scorer = getattr(llm, "score_options", None)
+    if scorer is None:
+        return one_question_each()
+    runs: dict[str, list[list[float]]] = {o: [] for o in options}
+    for shown in (labels, labels[::-1]):
+        letters = LETTERS[: len(shown)]
+        for option in options:
+            scored = scorer(implied_messages(attribute, option, shown), letters).letter_logprobs
+            if not scored:
+                return one_question_each()
+            by_label = dict(zip(shown, _log_softmax([scored.get(letter, -math.inf) for letter in letters])))
+            runs[option].append([by_label[label] for label in labels])
+    return {o: dict(zip(labels, (math.exp(x) for x in _log_softmax([sum(v) / 2 for v in zip(*r)]))))
+            for o, r in runs.items()}
+
+
+def implied_messages(attribute: Attribute, option: str, labels: Sequence[str]) -> list[Message]:
+    listed = "\n".join(f"{LETTERS[i]}. {label}" for i, label in enumerate(labels))
+    return [Message("system", CHOICE_SYSTEM),
+            Message("user", f"Options:\n{listed}\nWhich {attribute.name} does this go with: {option}\n"
+                            "Answer with the letter of the correct option only.")]
 
 
 def label_set(attribute: Attribute, finding: str) -> list[str]:
