@@ -69,8 +69,13 @@ def main() -> None:
     parser.add_argument("--split", choices=[*SPLITS, "all"], default="report")
     parser.add_argument("--methods", default=",".join(METHODS))
     parser.add_argument("--attribute", choices=ATTRIBUTES)
+    parser.add_argument("--templates", help="comma-separated template ids (default: all of the split)")
+    parser.add_argument("--items", default="0:", help="which items of each template, as a slice (default: all)")
     args = parser.parse_args()
-    questions = [q for q in load() if args.split in ("all", q.split) and args.attribute in (None, q.attribute)]
+    questions = [q for q in load() if args.split in ("all", q.split) and args.attribute in (None, q.attribute)
+                 and (not args.templates or q.template in args.templates.split(","))]
+    first, _, last = args.items.partition(":")
+    questions = [q for q in questions if int(first or 0) <= int(q.id.rsplit(".", 1)[1]) < int(last or 1e9)]
     llm = Counted(LocalLLM(load_settings(), progress=False))
     methods = args.methods.split(",")
     right, calls, seconds = defaultdict(int), defaultdict(int), defaultdict(float)
