@@ -89,7 +89,8 @@ def main() -> None:
             ok = pick == q.answer
             for key in ((method, q.split, q.attribute), (method, q.split, "all")):
                 right[key] += ok
-            line.append(f"{method} {'ok' if ok else repr(pick)}")
+            line.append(f"{method} {'ok' if ok else repr(pick)} ({llm.calls - before} calls, "
+                        f"{time.perf_counter() - start:.0f} s)")
         print(f"{q.id} ({q.finding} -> {q.answer!r}): " + "; ".join(line), flush=True)
     print(f"{len(questions)} two-hop questions ({args.split}), finding given; embedded Qwen2.5-Coder-1.5B")
     for split in sorted({q.split for q in questions}):
