@@ -2,10 +2,9 @@
 
 Runs benchmarks/planning_eval/twohop.toml (no audio) with the embedded Qwen2.5-Coder-1.5B, and
 compares, in one run on the same questions:
-  - "joint": the whole question at once, facts given, letters scored in two orders (choose()
-    before the knowledge step; today's choose() for facts that name no attribute);
+  - "joint": the whole question at once, facts given, letters scored in two orders (choose());
   - "implied": each option's attribute value, scored over the attribute's labels in two orders;
-    the option most likely to imply the finding wins (choose() now, for facts naming an attribute);
+    the option most likely to imply the finding wins (knowledge.implied_choice);
   - "verify": each option asked "is this a right answer?", yes/no scored in two orders.
 Prints accuracy per split and attribute, LLM calls and seconds per question (measured as is: the
 machine may be shared).
@@ -23,7 +22,6 @@ from benchmarks.planning_eval.twohop import ATTRIBUTES, SPLITS, TwoHop, load
 from copilot.config import load_settings
 from copilot.llm.base import choose_option
 from copilot.llm.local import LocalLLM
-from toolsets.speech.knowledge import ATTRIBUTES as KNOWN
 from toolsets.speech.knowledge import implied_choice
 
 FACT_KEYS = {"gender": "speaker gender", "language": "spoken language", "emotion": "speaker emotion",
@@ -50,8 +48,7 @@ def joint(llm, q: TwoHop) -> str:
 
 
 def implied(llm, q: TwoHop) -> str:
-    attribute = next(a for a in KNOWN if a.name == q.attribute)
-    return implied_choice(llm, q.question, list(q.options), attribute, q.finding)["label"]
+    return implied_choice(llm, q.question, list(q.options), q.attribute, q.finding)["label"]
 
 
 def verify(llm, q: TwoHop) -> str:

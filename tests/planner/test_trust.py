@@ -141,8 +141,7 @@ def test_options_of_another_kind_given_to_a_tool_send_the_program_back_for_a_sec
     one_hop = "def main(audio, options, question):\n    return identify_language(audio, candidates=options)['label']"
     two_hop = ("def main(audio, options, question):\n    language = identify_language(audio)['label']\n"
                "    return choose(question, options, facts={'spoken language': language})['label']")
-    # then choose(): each country's language in two orders (all "English": a tie), the joint question's two orders
-    cp, llm = make([one_hop, two_hop, *["English"] * 8, "United States", "United States"], tmp_path)
+    cp, llm = make([one_hop, two_hop, "United States", "United States"], tmp_path)  # then choose()'s two orders
     ans = cp.ask("In which country is the spoken language an official language?", audio=[SPEECH],
                  options=["United States", "Germany", "Spain", "Italy"])
     assert [a.failure for a in ans.trace.attempts] == [ErrorKind.UNGROUNDED, None]
