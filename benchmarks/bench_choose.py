@@ -6,7 +6,9 @@ toward one position shows. Compared in one run, on the same questions:
   - "free reply": one chat call ("reply with the option"), mapped by copilot.options.match_option
     (what query_llm-based programs do; an unmapped reply counts as wrong);
   - "letters, one order": the option letters' log-probabilities, options as given;
-  - "choose": letters scored in the given and the reversed order, combined (the choose tool).
+  - "choose": letters scored in the given and the reversed order, combined (choose_option: what the
+    choose tool does for facts that name no attribute; for an attribute's knowledge step see
+    bench_knowledge.py).
 
     PYTHONPATH=$PWD python benchmarks/bench_choose.py
 """
