@@ -39,7 +39,9 @@ CONTEXT_TOKENS = 16384  # room for the static prefix (all tools and examples, ~7
 # Qwen2.5's chat template is ChatML; it puts this system message in when a conversation has none.
 DEFAULT_SYSTEM = "You are Qwen, created by Alibaba Cloud. You are a helpful assistant."
 END = "<|im_end|>"
-PREFILL_SLICE = 256  # prefix tokens evaluated between two progress reports (about 10 s on 2 cores)
+# Prefix tokens evaluated between two progress reports: llama-cpp-python's n_batch, in which eval()
+# splits a prompt anyway, so slicing adds no work (about 30 s a slice on 2 idle cores).
+PREFILL_SLICE = 512
 CHECKPOINT_SECONDS = 60.0  # how often a prefix build in progress saves its state to resume from
 # Decoding time one call may take. The worked examples' programs are 20-100 tokens; on 2 loaded cores
 # decoding after the 7.7k-token prefix runs at about 7 tokens/s, so this leaves room for ~300 tokens
