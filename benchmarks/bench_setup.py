@@ -57,6 +57,7 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, help="work in DIR and leave it there (default: a temporary folder)")
     args = parser.parse_args()
     work = args.keep or Path(tempfile.mkdtemp(prefix="bench-setup-"))
+    work.mkdir(parents=True, exist_ok=True)
     clone, cache = work / "speech-copilot", work / "cache"
     env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH", "COPILOT_CACHE_DIR")}
     env["COPILOT_CACHE_DIR"] = str(cache)
