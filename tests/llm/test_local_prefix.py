@@ -111,3 +111,10 @@ def test_the_prefix_is_built_in_slices_with_progress_and_resumes_after_an_interr
     assert "apple" in ask(later, FRUIT).text.lower()
     assert any(line.startswith(f"  first use: computing the prompt prefix state ({total - 64} of {total} tokens): ")
                for line in setup_lines(settings))  # what `copilot doctor` shows
+
+
+def test_decoding_stops_at_the_time_budget(settings):
+    """A reply that would run to max_tokens ends once the call's decoding time is spent."""
+    llm = LocalLLM(settings, progress=False, decode_seconds=1.0)
+    reply = llm.complete([Message("user", "Count from 1 to 300, one number per line.")], max_tokens=300)
+    assert reply.text.startswith("1") and 0 < reply.completion_tokens < 100  # about 10 tokens/s when idle
