@@ -12,10 +12,9 @@ TIMED := bash scripts/timed.sh $(VENV)/setup-times.tsv
 # llama.cpp is built for this CPU (-march=native) but without AMX: virtual machines (Firecracker
 # among them) can report AMX in CPUID while the tile instructions fault (SIGILL on the first
 # prompt). The AVX-512/AVX2 kernels are used instead. See docs/install.md. PyPI has no Linux wheel
-# of llama-cpp-python, so pip builds it (once: pip's wheel cache keeps the result). Its multimodal
-# library (mtmd), which speech-copilot never loads, is left out of the build.
+# of llama-cpp-python, so pip builds it (once: pip's wheel cache keeps the result).
 NO_AMX := $(if $(filter x86_64,$(shell uname -m)),-mno-amx-tile -mno-amx-int8 -mno-amx-bf16)
-LLAMA_BUILD := CFLAGS="$(NO_AMX)" CXXFLAGS="$(NO_AMX)" CMAKE_ARGS="-DLLAVA_BUILD=OFF"
+LLAMA_BUILD := CFLAGS="$(NO_AMX)" CXXFLAGS="$(NO_AMX)"
 DEMO_QUESTION ?= How many different people are speaking in this recording?
 DEMO_AUDIO ?= examples/phone_call.flac
 
