@@ -11,8 +11,8 @@ trusted. Within a process llama.cpp also reuses whatever prefix the previous cal
 Computing the state takes minutes on 2 cores the first time, so it is prefilled in slices with a
 progress report after each (tokens done, an estimate of the time left) and checkpointed about once
 a minute: an interrupted build resumes from its last checkpoint. Joining the weights reports its
-progress the same way. Each call's decoding stops after ``DECODE_SECONDS``: a reply that long is
-rambling, and a question's repair rounds multiply it.
+progress the same way. A call decodes at most ``DECODE_TOKENS``, whatever its caller asks: a reply
+that long is rambling, and a question's repair rounds multiply it.
 """
 
 from __future__ import annotations
@@ -43,10 +43,11 @@ END = "<|im_end|>"
 # splits a prompt anyway, so slicing adds no work (about 30 s a slice on 2 idle cores).
 PREFILL_SLICE = 512
 CHECKPOINT_SECONDS = 60.0  # how often a prefix build in progress saves its state to resume from
-# Decoding time one call may take. The worked examples' programs are 20-100 tokens; on 2 loaded cores
-# decoding after the 7.7k-token prefix runs at about 7 tokens/s, so this leaves room for ~300 tokens
-# (issue 27: one question spent 386 s decoding over four 700-token attempts).
-DECODE_SECONDS = 45.0
+# Tokens one call may decode: three times the longest worked example's program (326 characters,
+# about 100 tokens; copilot/planner/examples.jsonl). A count, not seconds, so that a loaded machine
+# slows a reply but never cuts it (issue 27: one question decoded for 386 s over four 700-token
+# attempts; at the ~7 tokens/s of 2 idle cores after the prefix, 320 tokens are about 45 s).
+DECODE_TOKENS = 320
 REPORT_EVERY = 1.0  # seconds between two progress reports at most
 
 
@@ -101,11 +102,11 @@ class LocalLLM:
     name = "qwen2.5-coder-1.5b-instruct (llama.cpp)"
 
     def __init__(self, settings: Settings, model_path: str | None = None, progress: bool = True,
-                 decode_seconds: float = DECODE_SECONDS) -> None:
+                 decode_tokens: int = DECODE_TOKENS) -> None:
         self.settings = settings
         self._model_path = model_path
         self._report = _Reporter(None if progress else (lambda line: None))
-        self.decode_seconds = decode_seconds
+        self.decode_tokens = decode_tokens
         self._llama = None
         self._lock = threading.Lock()  # one llama context: calls are serialised
         self._formatter = None  # the chat template, for score_options
@@ -236,7 +237,7 @@ class LocalLLM:
     def complete(self, messages: Sequence[Message], *, max_tokens: int = 512, temperature: float = 0.0,
                  stop: Sequence[str] = ()) -> Completion:
         """One chat call, streamed so that prompt processing and generation are timed apart; decoding
-        ends at ``max_tokens``, a stop string, or ``decode_seconds`` after the first token."""
+        ends at a stop string or after ``max_tokens``, at most ``decode_tokens``."""
         with self._lock:
             llama = self._load()
             text = chatml(messages)
@@ -253,7 +254,7 @@ class LocalLLM:
             generated = 0
             try:
                 for chunk in llama.create_completion(
-                    prompt=tokens, max_tokens=max_tokens, temperature=temperature,
+                    prompt=tokens, max_tokens=min(max_tokens, self.decode_tokens), temperature=temperature,
                     stop=[END, *stop], stream=True,
                 ):
                     first = first or time.perf_counter()
@@ -261,10 +262,6 @@ class LocalLLM:
                     if piece:
                         pieces.append(piece)
                         generated += 1
-                    if time.perf_counter() - first > self.decode_seconds:
-                        log.info("embedded LLM: decoding stopped after %.0f s (%d tokens)", self.decode_seconds,
-                                 generated)
-                        break
             except ValueError as exc:  # e.g. a prompt longer than the context window
                 raise LLMError(f"embedded LLM: {exc}") from exc
             end = time.perf_counter()
