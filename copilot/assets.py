@@ -12,7 +12,7 @@ import hashlib
 import importlib.util
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -86,8 +86,11 @@ def _stamp(target: Path) -> Path:
     return target.with_name(target.name + ".sha256")
 
 
-def ensure(asset: Asset, cache_dir: Path, progress: bool = False) -> Path:
-    """Return the path of the joined, verified file, building it first if needed."""
+def ensure(asset: Asset, cache_dir: Path, progress: bool | Callable[[int, int], None] = False) -> Path:
+    """Return the path of the joined, verified file, building it first if needed.
+
+    ``progress``: a bar on stderr, or a callback given (bytes joined, bytes in all) after each block.
+    """
     target = cache_dir / "assets" / asset.name
     target.parent.mkdir(parents=True, exist_ok=True)
     for part, filename in asset.companions:
@@ -100,6 +103,7 @@ def ensure(asset: Asset, cache_dir: Path, progress: bool = False) -> Path:
     tmp = target.with_name(f".{target.name}.{os.getpid()}.{threading.get_ident()}.partial")
     digest = hashlib.sha256()
     bar = _progress_bar(asset, progress)
+    joined = 0
     try:
         with open(tmp, "wb") as out:
             for src in sources:
@@ -108,6 +112,9 @@ def ensure(asset: Asset, cache_dir: Path, progress: bool = False) -> Path:
                         out.write(block)
                         digest.update(block)
                         bar.update(len(block))
+                        joined += len(block)
+                        if callable(progress):
+                            progress(joined, asset.size)
             out.flush()
             os.fsync(out.fileno())
         size = tmp.stat().st_size
@@ -132,11 +139,11 @@ def _copy_if_changed(src: Path, dst: Path) -> None:
     atomic_write(dst, src.read_bytes())
 
 
-def _progress_bar(asset: Asset, enabled: bool):
+def _progress_bar(asset: Asset, enabled: object):
     from tqdm import tqdm
 
     return tqdm(total=asset.size, unit="B", unit_scale=True, desc=f"preparing {asset.name}",
-                disable=not enabled, leave=False)
+                disable=enabled is not True, leave=False)
 
 
 # --- the assets this project uses -------------------------------------------------------------

@@ -1,8 +1,11 @@
-"""``copilot doctor``: what this machine gives speech-copilot: sandbox layers, backends, LLM, cache."""
+"""``copilot doctor``: what this machine gives speech-copilot: sandbox layers, backends, LLM, cache,
+and how long each set-up step took (``make install``'s steps and the first-use ones)."""
 
 from __future__ import annotations
 
 import shutil
+import sys
+import time
 from pathlib import Path
 
 import click
@@ -57,20 +60,60 @@ def llm_lines(settings) -> list[str]:
     return [f"LLM: local (embedded Qwen2.5-Coder-1.5B): {len(parts)} weight parts installed, {state}"]
 
 
+# What each folder of the cache holds, for the report.
+CACHED = {"assets": "model weights joined from their packages", "llm-prefix": "the LLM's prompt-prefix states",
+          "embeddings": "the sentence-embedding model's ONNX export", "programs": "validated programs",
+          "results": "tool results", "analyser-llm": "the analyser's LLM replies", "corpus": "test recordings"}
+SETUP_LOG = "setup-times.tsv"  # "step<TAB>seconds<TAB>when" per line: scripts/timed.sh and record_setup_step
+
+
+def record_setup_step(folder: Path, step: str, seconds: float) -> None:
+    """Note that a one-time set-up step (joining the weights, the prefix state) took ``seconds``."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with open(folder / SETUP_LOG, "a") as fh:
+            fh.write(f"{step}\t{seconds:.1f}\t{time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())}\n")
+    except OSError:
+        pass  # a read-only cache loses the note, nothing else
+
+
+def setup_lines(settings, environment: Path = Path(sys.prefix)) -> list[str]:
+    """The latest time of each step, from the install (the environment's log) and first use (the cache's)."""
+    lines = []
+    for where, folder in (("install", environment), ("first use", settings.cache_dir)):
+        latest: dict[str, tuple[str, str]] = {}
+        try:
+            for row in (folder / SETUP_LOG).read_text().splitlines():
+                step, seconds, when = (row.split("\t") + ["", ""])[:3]
+                latest[step] = (seconds, when)
+        except OSError:
+            continue
+        lines += [f"  {where}: {step}: {float(seconds):.0f} s ({when[:10]})" for step, (seconds, when) in latest.items()]
+    return ["Set-up steps (latest run of each):", *(lines or ["  none recorded (not installed by `make`?)"])]
+
+
 def cache_lines(settings) -> list[str]:
     root: Path = settings.cache_dir
     if not root.is_dir():
         return [f"Cache: {root} (not created yet){'' if settings.disk_cache else '; disk cache off'}"]
     size = sum(p.stat().st_size for p in root.rglob("*") if p.is_file())
     free = shutil.disk_usage(root).free
-    return [f"Cache: {root}: {size / 1e6:.1f} MB used, {free / 1e9:.1f} GB free"
-            + ("" if settings.disk_cache else "; disk cache off")]
+    lines = [f"Cache: {root}: {size / 1e6:.1f} MB used, {free / 1e9:.1f} GB free"
+             + ("" if settings.disk_cache else "; disk cache off")]
+    for name, what in CACHED.items():
+        files = [p for p in (root / name).rglob("*") if p.is_file() and p.suffix != ".sha256"]
+        if files:
+            partial = sum(".partial" in p.name for p in files)
+            lines.append(f"  {name}/: {what}: {len(files)} file(s), {sum(p.stat().st_size for p in files) / 1e6:.0f} MB"
+                         + (f" ({partial} unfinished)" if partial else ""))
+    return lines
 
 
 @click.command()
 def doctor() -> None:
     """Report what runs here: the sandbox layers the kernel grants (and the `sandbox` setting), the
-    tool backends, the LLM and the cache. Nothing is downloaded or contacted.
+    tool backends, the LLM, what the cache holds and how long each set-up step took. Nothing is
+    downloaded or contacted.
 
     \b
     Example:
@@ -81,7 +124,7 @@ def doctor() -> None:
     try:
         settings = load_settings()
         sections = [sandbox_lines(settings.sandbox), backend_lines(settings.toolset), llm_lines(settings),
-                    cache_lines(settings)]
+                    cache_lines(settings), setup_lines(settings)]
     except CopilotError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo("\n\n".join("\n".join(lines) for lines in sections))

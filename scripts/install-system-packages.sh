@@ -1,15 +1,22 @@
 #!/usr/bin/env bash
-# Debian packages the project needs: audio decoding (ffmpeg, libsndfile), test and example audio
-# (espeak-ng, flite, sox, pocketsphinx-testdata, sound-theme-freedesktop; real animal and household
-# sounds from tuxpaint-stamps-default and gcompris-qt-data) and a C/C++ toolchain (llama-cpp-python
-# is built from source by pip), the sandbox's seccomp library (libseccomp2) and setfacl (acl) for
-# the unprivileged sandbox test user, and for the browser tests of the web app and the benchmark
-# report only: chromium and its driver (selenium drives them; no browser is downloaded).
+# Debian packages the project needs. Usage: install-system-packages.sh [run|test] (default run)
+#   run:  what `copilot` needs (`make demo`): audio decoding (ffmpeg, libsndfile), a C/C++ toolchain
+#         (PyPI has no Linux wheel of llama-cpp-python: pip builds it from source), venv, and the
+#         sandbox's seccomp library (libseccomp2).
+#   test: also what only the tests need (`make test`): test audio (espeak-ng, flite, sox,
+#         pocketsphinx-testdata, sound-theme-freedesktop; real animal and household sounds from
+#         tuxpaint-stamps-default and gcompris-qt-data), setfacl (acl) for the unprivileged sandbox
+#         test user, and for the browser tests of the web app and the benchmark report: chromium and
+#         its driver (selenium drives them; no browser is downloaded).
 # Installs only what is missing.
 set -euo pipefail
-packages=(ffmpeg libsndfile1 espeak-ng flite sox libsox-fmt-all pocketsphinx-testdata
-          sound-theme-freedesktop tuxpaint-stamps-default gcompris-qt-data build-essential cmake
-          python3-venv libseccomp2 acl chromium chromium-driver)
+packages=(ffmpeg libsndfile1 build-essential cmake python3-venv libseccomp2)
+case "${1:-run}" in
+  run) ;;
+  test) packages+=(espeak-ng flite sox libsox-fmt-all pocketsphinx-testdata sound-theme-freedesktop
+                   tuxpaint-stamps-default gcompris-qt-data acl chromium chromium-driver) ;;
+  *) echo "usage: $0 [run|test]" >&2; exit 2 ;;
+esac
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

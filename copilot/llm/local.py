@@ -7,6 +7,12 @@ with :meth:`LocalLLM.keep_prefix`; its KV state is computed once, saved in
 tokens. The saved state is keyed by the model file, the prefix text, the llama-cpp-python version
 and the context size, and checked by sha256 before use: a damaged or stale file is rebuilt, never
 trusted. Within a process llama.cpp also reuses whatever prefix the previous call shared.
+
+Computing the state takes minutes on 2 cores the first time, so it is prefilled in slices with a
+progress report after each (tokens done, an estimate of the time left) and checkpointed about once
+a minute: an interrupted build resumes from its last checkpoint. Joining the weights reports its
+progress the same way. A call decodes at most ``DECODE_TOKENS``, whatever its caller asks: a reply
+that long is rambling, and a question's repair rounds multiply it.
 """
 
 from __future__ import annotations
@@ -20,11 +26,12 @@ import os
 import threading
 import time
 import weakref
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from copilot import assets
 from copilot.config import Settings
+from copilot.doctor import record_setup_step
 from copilot.errors import LLMError
 from copilot.llm.base import Completion, Message
 
@@ -32,6 +39,16 @@ CONTEXT_TOKENS = 16384  # room for the static prefix (all tools and examples, ~7
 # Qwen2.5's chat template is ChatML; it puts this system message in when a conversation has none.
 DEFAULT_SYSTEM = "You are Qwen, created by Alibaba Cloud. You are a helpful assistant."
 END = "<|im_end|>"
+# Prefix tokens evaluated between two progress reports: llama-cpp-python's n_batch, in which eval()
+# splits a prompt anyway, so slicing adds no work (about 30 s a slice on 2 idle cores).
+PREFILL_SLICE = 512
+CHECKPOINT_SECONDS = 60.0  # how often a prefix build in progress saves its state to resume from
+# Tokens one call may decode: three times the longest worked example's program (326 characters,
+# about 100 tokens; copilot/planner/examples.jsonl). A count, not seconds, so that a loaded machine
+# slows a reply but never cuts it (issue 27: one question decoded for 386 s over four 700-token
+# attempts; at the ~7 tokens/s of 2 idle cores after the prefix, 320 tokens are about 45 s).
+DECODE_TOKENS = 320
+REPORT_EVERY = 1.0  # seconds between two progress reports at most
 
 
 def chatml(messages: Sequence[Message], open_last: bool = False) -> str:
@@ -58,13 +75,38 @@ def _close_loaded() -> None:
         llama.close()
 
 
+class _Reporter:
+    """Progress lines for slow steps, at most one per ``REPORT_EVERY`` seconds (the last always goes
+    out): to the caller's callback (a spinner), else to the log at INFO when progress is shown."""
+
+    def __init__(self, callback: Callable[[str], None] | None) -> None:
+        self.callback = callback or log.info
+        self._last = 0.0
+
+    def __call__(self, line: str, final: bool = False) -> None:
+        now = time.monotonic()
+        if final or now - self._last >= REPORT_EVERY:
+            self._last = now
+            self.callback(line)
+
+
+def _left(done: int, total: int, seconds: float) -> str:
+    """An estimate of the time left at the rate so far ("about 3 min left")."""
+    if done <= 0 or seconds <= 0:
+        return "estimating the time left"
+    left = (total - done) * seconds / done
+    return f"about {left / 60:.0f} min left" if left >= 90 else f"about {left:.0f} s left"
+
+
 class LocalLLM:
     name = "qwen2.5-coder-1.5b-instruct (llama.cpp)"
 
-    def __init__(self, settings: Settings, model_path: str | None = None, progress: bool = True) -> None:
+    def __init__(self, settings: Settings, model_path: str | None = None, progress: bool = True,
+                 decode_tokens: int = DECODE_TOKENS) -> None:
         self.settings = settings
         self._model_path = model_path
-        self._progress = progress
+        self._report = _Reporter(None if progress else (lambda line: None))
+        self.decode_tokens = decode_tokens
         self._llama = None
         self._lock = threading.Lock()  # one llama context: calls are serialised
         self._formatter = None  # the chat template, for score_options
@@ -79,9 +121,20 @@ class LocalLLM:
                 from llama_cpp import Llama
             except ImportError as exc:
                 raise LLMError("the embedded LLM needs llama-cpp-python: pip install llama-cpp-python") from exc
+            joined: list[int] = []
+
+            def joining(done: int, total: int) -> None:
+                joined.append(done)
+                self._report(f"assembling the embedded LLM from its weight packages (first use only): "
+                             f"{done / 1e6:.0f}/{total / 1e6:.0f} MB, "
+                             f"{_left(done, total, time.perf_counter() - started)}", final=done == total)
+
             path = self._model_path or str(assets.ensure(assets.QWEN_CODER_1_5B, self.settings.cache_dir,
-                                                         progress=self._progress))
-            log.info("loading the embedded LLM (Qwen2.5-Coder-1.5B)…")
+                                                         progress=joining))
+            if joined:
+                record_setup_step(self.settings.cache_dir, "assembling the embedded LLM from its weight packages",
+                                  time.perf_counter() - started)
+            self._report("loading the embedded LLM (Qwen2.5-Coder-1.5B)", final=True)
             self._llama = Llama(model_path=path, n_ctx=CONTEXT_TOKENS,
                                 n_threads=self.settings.llm_threads or os.cpu_count() or 2,
                                 verbose=False, seed=0)
@@ -92,12 +145,16 @@ class LocalLLM:
         return self._llama
 
     # -- the kept prefix ----------------------------------------------------------------------
-    def keep_prefix(self, messages: Sequence[Message]) -> None:
+    def keep_prefix(self, messages: Sequence[Message], on_progress: Callable[[str], None] | None = None) -> None:
         """Make the start shared by later prompts (``messages``, the last one left open) cost nothing.
 
-        Loads its saved KV state when a valid one exists, else computes and saves it.
+        Loads its saved KV state when a valid one exists, else computes and saves it. ``on_progress``
+        hears a line per step longer than a moment (joining the weights, loading them, each slice of
+        the prefix prefilled with an estimate of the time left).
         """
         with self._lock:
+            if on_progress is not None:
+                self._report = _Reporter(on_progress)
             llama = self._load()
             text = chatml(messages, open_last=True)
             self._prefix = (text, llama.tokenize(text.encode(), add_bos=True, special=True))
@@ -110,11 +167,33 @@ class LocalLLM:
         started = time.perf_counter()
         tokens = self._prefix[1]
         if llama.n_tokens < len(tokens) or list(llama.input_ids[: len(tokens)]) != tokens:
-            if not self._load_state(llama, tokens):
-                llama.reset()
-                llama.eval(tokens)
-                self._save_state(llama, tokens)
+            path = self.prefix_state_path(tokens)
+            if self._load_state(llama, path, tokens) < len(tokens):
+                self._build_prefix(llama, tokens, path)
         self.prefix_seconds += time.perf_counter() - started
+
+    def _build_prefix(self, llama, tokens: list[int], path: Path) -> None:
+        """Prefill ``tokens`` slice by slice with progress, from the last checkpoint if one was left."""
+        checkpoint = path.with_suffix(".partial.state")
+        done = self._load_state(llama, checkpoint, tokens)
+        if done == 0:
+            llama.reset()
+        started, resumed, saved = time.perf_counter(), done, time.perf_counter()
+        while done < len(tokens):
+            llama.eval(tokens[done: done + PREFILL_SLICE])
+            done = llama.n_tokens
+            note = f", resumed at {resumed}" if resumed else ""
+            self._report(f"computing the prompt prefix (once): {done}/{len(tokens)} tokens{note}, "
+                         f"{_left(done - resumed, len(tokens) - resumed, time.perf_counter() - started)}",
+                         final=done == len(tokens))
+            if done < len(tokens) and time.perf_counter() - saved >= CHECKPOINT_SECONDS:
+                self._save_state(llama, tokens[:done], checkpoint)
+                saved = time.perf_counter()
+        self._save_state(llama, tokens, path)
+        record_setup_step(self.settings.cache_dir, f"computing the prompt prefix state ({len(tokens) - resumed} "
+                          f"of {len(tokens)} tokens)", time.perf_counter() - started)
+        for leftover in (checkpoint, checkpoint.with_suffix(".sha256")):
+            leftover.unlink(missing_ok=True)
 
     def prefix_state_path(self, tokens: Sequence[int]) -> Path:
         import llama_cpp
@@ -123,29 +202,30 @@ class LocalLLM:
                            llama_cpp.__version__, CONTEXT_TOKENS])
         return self.settings.cache_dir / "llm-prefix" / f"{hashlib.sha256(blob.encode()).hexdigest()[:24]}.state"
 
-    def _load_state(self, llama, tokens: list[int]) -> bool:
+    def _load_state(self, llama, path: Path, tokens: list[int]) -> int:
+        """Load a saved state whose tokens start ``tokens``; return how many of them it holds (0: none)."""
         import llama_cpp
 
-        path = self.prefix_state_path(tokens)
         if not assets.is_intact(path):
-            return False
+            return 0
         capacity = len(tokens) + 1
         out = (llama_cpp.llama_token * capacity)()
         count = ctypes.c_size_t(0)
         llama.reset()
         if not llama_cpp.llama_state_load_file(llama.ctx, str(path).encode(), out, capacity, ctypes.byref(count)):
-            return False
-        if list(out[: count.value]) != tokens:
-            return False
-        llama.input_ids[: len(tokens)] = tokens
-        llama.n_tokens = len(tokens)
+            return 0
+        loaded = list(out[: count.value])
+        if not loaded or loaded != tokens[: len(loaded)]:
+            llama.reset()
+            return 0
+        llama.input_ids[: len(loaded)] = loaded
+        llama.n_tokens = len(loaded)
         llama._requires_eval = True  # the restored logits are not a live decode's
-        return True
+        return len(loaded)
 
-    def _save_state(self, llama, tokens: list[int]) -> None:
+    def _save_state(self, llama, tokens: list[int], path: Path) -> None:
         import llama_cpp
 
-        path = self.prefix_state_path(tokens)
         array = (llama_cpp.llama_token * len(tokens))(*tokens)
         try:
             with assets.kept_file(path) as tmp:
@@ -156,7 +236,8 @@ class LocalLLM:
 
     def complete(self, messages: Sequence[Message], *, max_tokens: int = 512, temperature: float = 0.0,
                  stop: Sequence[str] = ()) -> Completion:
-        """One chat call, streamed so that prompt processing and generation are timed apart."""
+        """One chat call, streamed so that prompt processing and generation are timed apart; decoding
+        ends at a stop string or after ``max_tokens``, at most ``decode_tokens``."""
         with self._lock:
             llama = self._load()
             text = chatml(messages)
@@ -173,7 +254,7 @@ class LocalLLM:
             generated = 0
             try:
                 for chunk in llama.create_completion(
-                    prompt=tokens, max_tokens=max_tokens, temperature=temperature,
+                    prompt=tokens, max_tokens=min(max_tokens, self.decode_tokens), temperature=temperature,
                     stop=[END, *stop], stream=True,
                 ):
                     first = first or time.perf_counter()

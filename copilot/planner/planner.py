@@ -36,6 +36,7 @@ from copilot.tools import Runtime, Toolset
 from copilot.tools.bridge import ToolBridge
 
 PLAN_TOKENS = 700
+PLAN_STOP = ("\n```\n",)  # the code block's closing fence: whatever the model adds after main() is never read
 NONE_OF_THEM = "none of these"  # offered when mapping a free answer, so an unrelated one goes back for repair
 REPAIR_TEMPERATURE = 0.5
 ESCALATED_TEMPERATURE = 0.9
@@ -220,7 +221,7 @@ class Planner:
         keep = getattr(self.llm, "keep_prefix", None)
         if keep is not None and not self._prefix_kept and self.prompts.static:
             ctx.on_phase("loading the LLM and its prompt prefix (computed once, the first time: minutes)")
-            keep(self.prompts.prefix())
+            keep(self.prompts.prefix(), on_progress=ctx.on_phase)
             self._prefix_kept = True
 
     def _prefix_seconds(self) -> float:
@@ -228,7 +229,7 @@ class Planner:
         return getattr(self.llm, "prefix_seconds", 0.0)
 
     def _call(self, messages: list[Message], purpose: str, temperature: float) -> LLMCall:
-        completion = self.llm.complete(messages, max_tokens=PLAN_TOKENS, temperature=temperature)
+        completion = self.llm.complete(messages, max_tokens=PLAN_TOKENS, temperature=temperature, stop=PLAN_STOP)
         return LLMCall(purpose, completion.text, completion.prompt_tokens, completion.completion_tokens,
                        completion.cached_tokens, completion.seconds, completion.prefill_seconds, temperature)
 

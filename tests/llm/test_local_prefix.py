@@ -8,6 +8,7 @@ import pytest
 
 from copilot import assets
 from copilot.config import Settings, load_settings
+from copilot.doctor import setup_lines
 from copilot.llm.base import Message
 from copilot.llm.local import LocalLLM
 
@@ -73,3 +74,46 @@ def test_a_scoring_call_in_between_does_not_cost_the_prefix(settings):
     reply = ask(llm, FRUIT)
     assert reply.cached_tokens >= len(llm._prefix[1]) and reply.prompt_tokens - reply.cached_tokens < 20
     assert "apple" in reply.text.lower()
+
+
+def test_the_prefix_is_built_in_slices_with_progress_and_resumes_after_an_interruption(settings, monkeypatch):
+    """The first build reports tokens done out of the total after each slice; one interrupted after a
+    checkpoint is finished by the next process from there, and the result answers like a whole one."""
+    from copilot.llm import local
+
+    monkeypatch.setattr(local, "PREFILL_SLICE", 32)
+    monkeypatch.setattr(local, "CHECKPOINT_SECONDS", 0.0)  # a checkpoint after every slice
+    monkeypatch.setattr(local, "REPORT_EVERY", 0.0)
+    lines: list[str] = []
+
+    def stop_after_three_slices(line: str) -> None:
+        lines.append(line)
+        if sum("computing the prompt prefix" in x for x in lines) == 3:
+            raise KeyboardInterrupt
+
+    first = LocalLLM(settings, progress=False)
+    with pytest.raises(KeyboardInterrupt):
+        first.keep_prefix([SYSTEM, FRUIT], on_progress=stop_after_three_slices)
+    counts = [int(line.split(": ")[1].split("/")[0]) for line in lines if "computing the prompt prefix" in line]
+    assert counts == [32, 64, 96]
+    total = int(lines[-1].split("/")[1].split(" ")[0])
+    assert total > 96 and "left" in lines[-1]
+    state = first.prefix_state_path(first._prefix[1])
+    assert not state.exists() and state.with_suffix(".partial.state").is_file()
+
+    lines.clear()
+    later = LocalLLM(settings, progress=False)  # another process picks the build up
+    later.keep_prefix([SYSTEM, FRUIT], on_progress=lines.append)
+    counts = [int(line.split(": ")[1].split("/")[0]) for line in lines if "computing the prompt prefix" in line]
+    assert counts[0] == 96 and "resumed at 64" in lines[-1]  # the last checkpoint came before the stop
+    assert counts == sorted(counts) and counts[-1] == total
+    assert state.is_file() and not state.with_suffix(".partial.state").exists()
+    assert "apple" in ask(later, FRUIT).text.lower()
+    assert any(line.startswith(f"  first use: computing the prompt prefix state ({total - 64} of {total} tokens): ")
+               for line in setup_lines(settings))  # what `copilot doctor` shows
+
+
+def test_decoding_stops_at_the_token_budget_whatever_the_caller_asks(settings):
+    llm = LocalLLM(settings, progress=False, decode_tokens=12)
+    reply = llm.complete([Message("user", "Count from 1 to 300, one number per line.")], max_tokens=300)
+    assert reply.text.startswith("1\n2\n") and 0 < reply.completion_tokens <= 12

@@ -1,6 +1,6 @@
 """Debian's headless chromium driven by selenium, for tests of pages as a person sees them.
 
-Nothing is downloaded: the system browser and driver are used (scripts/install-system-packages.sh
+Nothing is downloaded: the system browser and driver are used (scripts/install-system-packages.sh test
 installs them). Screenshots go to ``test-artifacts/`` at the repository root (git ignores it).
 """
 
@@ -29,7 +29,7 @@ def chromium(width: int = 1280, height: int = 1600) -> Iterator[object]:
     from selenium.webdriver.chrome.service import Service
 
     if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
-        pytest.fail("chromium and chromium-driver are missing: run scripts/install-system-packages.sh")
+        pytest.fail("chromium and chromium-driver are missing: run scripts/install-system-packages.sh test")
     profile = tempfile.mkdtemp(prefix="copilot-chromium-")
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
