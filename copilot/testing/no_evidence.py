@@ -10,6 +10,7 @@ channel names ("check"). Thresholds for "is there speech / music / this sound" a
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -87,3 +88,58 @@ def _loaded(files: dict[str, Path]) -> dict[str, Audio]:
         except EmptyAudioError:
             continue
     return out
+
+
+# -- the probes: questions about something the recording does not hold ----------------------------
+SPEECH_CALLS = (  # asked of recordings without speech
+    ("identify_language", {}), ("identify_language", {"candidates": ["English", "French", "German"]}),
+    ("speaker_gender", {}), ("speaker_gender", {"candidates": ["man", "woman"]}),
+    ("emotion", {}), ("emotion", {"candidates": ["happy", "sad", "neutral"]}),
+    ("accent", {"candidates": ["American", "British"]}), ("prosody", {}), ("transcribe", {}),
+)
+ABSENT_SOUND_CALLS = (  # asked of speech, tones and noise
+    ("classify_sounds", {"candidates": ["dog", "bird", "piano"]}),
+    ("classify_sounds", {"candidates": ["cat", "cow", "guitar", "violin"]}),
+    ("detect_sound", {"name": "dog"}), ("detect_sound", {"name": "bird", "candidates": ["yes", "no"]}),
+)
+MUSIC_CALLS = (("musical_key", {}), ("chord_quality", {}), ("tempo", {}))  # asked of speech, tones and noise
+ABSENT_INSTRUMENTS = ("classify_sounds", {"candidates": ["piano", "violin", "drum"]})  # asked of animal calls
+ABSTENTIONS = ("no speech", "no music", "none")
+
+
+@dataclass(frozen=True)
+class Probe:
+    tool: str
+    arguments: dict
+    clip: str
+    audio: Audio
+
+    @property
+    def name(self) -> str:
+        shown = ", ".join(f"{k}={v!r}" for k, v in self.arguments.items())
+        return f"{self.tool}({self.clip}{', ' + shown if shown else ''})"
+
+
+def probes() -> list[Probe]:
+    """The no-evidence probe set, on the "check" split only (thresholds were chosen on "tune")."""
+    silent, speech = sounds("check"), voices("check")
+    plain = {k: a for k, a in silent.items() if k.startswith(("tone", "pink", "brown", "faint"))}
+    animals = {k: a for k, a in silent.items() if k.startswith("gcompris ") and k.split()[1] in ANIMALS}
+    out = [Probe(tool, args, clip, audio) for clip, audio in silent.items() for tool, args in SPEECH_CALLS]
+    out += [Probe(tool, args, clip, audio) for clip, audio in (speech | plain).items()
+            for tool, args in ABSENT_SOUND_CALLS + MUSIC_CALLS]
+    out += [Probe(*ABSENT_INSTRUMENTS, clip, audio) for clip, audio in animals.items()]
+    return out
+
+
+ANIMALS = ("cat", "hen", "cow", "dog", "duck", "horse", "owl", "pig", "sheep", "frog")
+
+
+def outcome(result: object) -> str:
+    """How a tool met a probe: "abstained", "caveat" (low reliability), or "answered" (a bare answer)."""
+    if not isinstance(result, dict):
+        return "answered"
+    if (result.get("detected") is False or result.get("present") is False
+            or str(result.get("label", "")).lower() in ABSTENTIONS or result.get("text") == ""):
+        return "abstained"
+    return "caveat" if str(result.get("reliability", "")).lower() == "low" else "answered"
