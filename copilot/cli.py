@@ -216,9 +216,22 @@ def _show(job: _Question, record: dict, as_json: bool, single: bool) -> None:
         click.echo(json.dumps(shown, indent=1 if single else None, ensure_ascii=False))
     elif record["ok"]:
         click.echo(_printable(record["answer"] or ""))
+        where = "" if single else f"{job.where}: "
+        for caveat in record.get("caveats") or []:
+            click.echo(f"{where}caveat: {_printable(caveat)}", err=True)  # shown even with -q: it qualifies the answer
+        log.info("%ssource: %s", where, _source(record))
     elif not single:
         click.echo("")  # one output line per question, so answers stay aligned with the questions
         click.echo(f"{job.where}: {_failure(record)}", err=True)
+
+
+def _source(record: dict) -> str:
+    """Where the answer's program came from, in words."""
+    if record.get("source") == "cache":
+        return "store (a program planned earlier for this task)"
+    if record.get("source") == "library":
+        return f"library (a program planned for {_printable(record.get('source_instruction') or '')!r})"
+    return str(record.get("source"))
 
 
 def _write_trace(trace_file: Path | None, records: list[dict], single: bool) -> None:

@@ -135,6 +135,22 @@ def test_a_server_that_is_down_is_named():
 
 
 # -- many questions on one Copilot ------------------------------------------------------------------
+def test_plain_output_shows_the_caveats_and_where_the_program_came_from(tmp_path):
+    program = "```python\ndef main(audio):\n    return speaker_gender(audio)['label']\n```"
+    question = "What is the speaker's gender?"
+    with ChatServer([(200, program)]) as server:
+        flags = ("--llm", "openai", "--llm-base-url", server.url, "--llm-model", "scripted-coder")
+        first = run("ask", question, tone(tmp_path), *flags)
+        again = run("ask", question, tone(tmp_path), *flags)
+    assert first.exit_code == 0 and again.exit_code == 0, first.output + again.output
+    assert first.stdout == again.stdout == "no speech\n"  # stdout stays the answer alone, for scripts
+    assert "caveat: speaker_gender: no speech in the recording" in first.stderr
+    assert "source: planned" in first.stderr
+    assert "caveat: speaker_gender: no speech" in again.stderr
+    assert "source: store (a program planned earlier for this task)" in again.stderr
+    assert len(server.requests) == 1
+
+
 def test_questions_from_a_file_answered_as_jsonl(tmp_path):
     questions = tmp_path / "questions.txt"
     questions.write_text("\n".join([

@@ -55,6 +55,10 @@ class UploadTooLargeError(UserError):
     status = 413
 
 
+class CancelledError(CopilotError):
+    """Raised on the worker thread at the next step of a question the user cancelled."""
+
+
 @dataclass
 class Upload:
     name: str
@@ -69,10 +73,20 @@ class Job:
     finished: float | None = None
     result: dict[str, Any] | None = None
     error: str | None = None
+    cancelled: bool = False
+
+    def step(self, stage: str) -> None:
+        """The planner's progress ("planning", "repair 2", "running the program"); stops a cancelled job."""
+        if self.cancelled:
+            raise CancelledError("cancelled")
+        self.stage = stage
 
     def view(self) -> dict[str, Any]:
         end = self.finished or time.monotonic()
-        state = "running" if self.finished is None else ("failed" if self.error else "done")
+        if self.cancelled:
+            state = "cancelled"
+        else:
+            state = "running" if self.finished is None else ("failed" if self.error else "done")
         return {"state": state, "stage": self.stage, "elapsed_s": round(end - self.started, 1),
                 "error": self.error, "result": self.result}
 
@@ -102,7 +116,8 @@ def answer_view(answer: Any, audio_names: list[str]) -> dict[str, Any]:
     return {
         "ok": bool(data.get("ok")), "answer": data.get("answer"), "error": data.get("error"),
         "program": data.get("program") or "", "timings": data.get("timings") or {},
-        "tokens": data.get("tokens") or {},
+        "tokens": data.get("tokens") or {}, "caveats": [str(c) for c in data.get("caveats") or []],
+        "source": data.get("source") or "planned", "source_instruction": data.get("source_instruction"),
         "tool_calls": [{"name": str(c.get("name", "?")), "args": _json_text(c.get("args")),
                         "result": _json_text(c.get("result")) if c.get("error") is None else "",
                         "error": c.get("error"), "seconds": float(c.get("seconds") or 0.0)} for c in calls],
@@ -210,10 +225,11 @@ class UIState:
     def _answer(self, job: Job, question: Question, recordings: list[Audio]) -> None:
         try:
             copilot = self.copilot(job)
-            job.stage = "planning the program and running it (new questions ask the LLM; tools load on first use)"
+            job.step("planning the program and running it (new questions ask the LLM; tools load on first use)")
             text = question.text if question.text and question.text.strip() else None
             options = [o.strip() for o in question.options if o.strip()] or None
-            answer = copilot.ask(question.instruction.strip(), audio=recordings, text=text, options=options)
+            answer = copilot.ask(question.instruction.strip(), audio=recordings, text=text, options=options,
+                                 on_phase=job.step)
             job.result = answer_view(answer, list(infer_signature(len(recordings), text).audio))
             if not job.result["ok"]:
                 job.error = f"no answer: {job.result['error']}"
@@ -231,6 +247,14 @@ class UIState:
             job = self.jobs.get(job_id)
         if job is None:
             raise UserError("no such question on this server (it may have restarted)")
+        return job
+
+    def cancel(self, job_id: str) -> Job:
+        """Stop a question: at once if it waits, else when the step under way (an LLM call, a run) ends."""
+        job = self.job(job_id)
+        if job.finished is None:
+            job.cancelled = True
+            job.stage = "cancelled (the step under way finishes in the background)"
         return job
 
     def close(self) -> None:
@@ -291,5 +315,9 @@ def create_app(make_copilot: Callable[[], Any], *, max_audio_seconds: float, max
     @app.get("/api/jobs/{job_id}")
     async def job(job_id: str) -> dict[str, Any]:
         return state.job(job_id).view()
+
+    @app.post("/api/jobs/{job_id}/cancel")
+    async def cancel(job_id: str) -> dict[str, Any]:
+        return state.cancel(job_id).view()
 
     return app

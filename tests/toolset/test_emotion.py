@@ -76,6 +76,7 @@ def test_grouped_candidates_sum_their_classes():
     assert scores == {"positive": 0.5, "negative": 0.3, "neutral": 0.2} and unmapped == []
 
 
-def test_no_speech_is_refused_with_what_to_do():
-    with pytest.raises(ToolError, match="no speech.*answer that no one speaks"):
-        emotion(load_audio(corpus.triad(60, "major", 2.0)))
+def test_no_speech_is_an_abstention_with_what_to_do():
+    result = emotion(load_audio(corpus.triad(60, "major", 2.0)), candidates=["joy", "anger"])
+    assert result["label"] == "no speech" and result["detected"] is False and result["reliability"] == "low"
+    assert "answer that no one speaks" in result["note"]

@@ -75,6 +75,8 @@ def test_tool_copes_with_every_clip(name, clips, runtime):
                 problems.append(f"{clip_name}: {type(exc).__name__}: {exc}")
                 continue
             json.dumps(result, allow_nan=False)
+            if isinstance(result, dict) and result.get("label") == "no speech":
+                refused.append(clip_name)  # a speech tool that hears no speech refuses the clip
             if isinstance(result, dict) and result.get("reliability") == "low":
                 assert result.get("note"), f"{clip_name}: low reliability without a note"
     assert not problems, "\n".join(problems)

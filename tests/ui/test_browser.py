@@ -7,9 +7,12 @@ tools); the server, planner, sandbox, tools and page are the real ones.
 from __future__ import annotations
 
 import re
+import threading
 import time
 from pathlib import Path
 
+import numpy as np
+import soundfile as sf
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as visible
 from selenium.webdriver.support.ui import WebDriverWait
@@ -105,3 +108,51 @@ def test_a_non_audio_upload_shows_the_cli_one_line_error_and_recording_works_aft
         assert isinstance(shown, re.Match), shown
         assert 0.8 < float(shown.group(1)) < 5.0
         assert len(driver.find_elements(By.CSS_SELECTOR, "#pictures canvas")) == 2
+
+
+def test_the_page_shows_caveats_source_the_repair_under_way_and_can_cancel(serve, tmp_path):
+    tone = tmp_path / "tone.wav"
+    sf.write(tone, 0.3 * np.sin(2 * np.pi * 440 * np.arange(48000) / 16000), 16000)
+    release, stop_waiting = threading.Event(), threading.Event()
+
+    def after_release(reply: str):
+        def wait(messages):
+            release.wait(60)
+            return reply
+        return wait
+
+    literal = "```python\ndef main(audio):\n    return 'female'\n```"  # refused: no tool decides it
+    gender = "```python\ndef main(audio):\n    return speaker_gender(audio)['label']\n```"
+    served = serve([literal, after_release(gender), lambda messages: stop_waiting.wait(60) and gender])
+    with chromium() as driver:
+        driver.get(served.url)
+        _upload(driver, 0, tone)
+        WebDriverWait(driver, 30).until(visible.text_to_be_present_in_element((By.ID, "status0"), "tone.wav:"))
+        _ask(driver, "What is the speaker's gender?")
+        # The literal program is refused; while the LLM repairs it, the page names the attempt.
+        WebDriverWait(driver, 60).until(visible.text_to_be_present_in_element((By.ID, "progress"), "repair 1"))
+        assert driver.find_element(By.ID, "cancel-button").is_displayed()
+        release.set()
+        WebDriverWait(driver, 60).until(visible.visibility_of_element_located((By.ID, "result")))
+        assert driver.find_element(By.ID, "answer").text == "no speech"
+        caveats = [li.text for li in driver.find_elements(By.CSS_SELECTOR, "#caveats li")]
+        assert any("speaker_gender: no speech in the recording" in c for c in caveats), caveats
+        assert driver.find_element(By.ID, "source").text == "source: planned for this question"
+        assert not driver.find_element(By.ID, "cancel-button").is_displayed()
+
+        # A new question waits on the LLM; Cancel ends it on the page at once and on the server at
+        # its next step, so its program never runs.
+        _ask(driver, "Is the voice high or low?")
+        WebDriverWait(driver, 60).until(visible.text_to_be_present_in_element((By.ID, "progress"), "planning …"))
+        driver.find_element(By.ID, "cancel-button").click()
+        WebDriverWait(driver, 10).until(visible.text_to_be_present_in_element((By.ID, "error"), "cancelled"))
+        assert driver.find_element(By.ID, "ask-button").is_enabled()
+        assert not driver.find_element(By.ID, "result").is_displayed()
+        stop_waiting.set()
+        job = list(served.app.state.ui.jobs.values())[-1]
+        deadline = time.monotonic() + 60
+        while job.finished is None:
+            assert time.monotonic() < deadline, f"the cancelled job did not stop: {job.view()}"
+            time.sleep(0.1)
+        assert job.view()["state"] == "cancelled" and job.result is None
+        assert console_errors(driver) == []

@@ -116,13 +116,15 @@ def test_progress_names_the_step_a_question_is_in():
     import threading
     from types import SimpleNamespace
 
-    loading, planning = threading.Event(), threading.Event()
+    loading, planning, repairing = threading.Event(), threading.Event(), threading.Event()
 
     class SlowCopilot:
         llm = None
 
-        def ask(self, instruction, audio, text=None, options=None):
+        def ask(self, instruction, audio, text=None, options=None, on_phase=None):
             planning.wait(10)
+            on_phase("repair 2")
+            repairing.wait(10)
             return SimpleNamespace(to_dict=lambda: {"ok": True, "answer": "fine", "program": "", "tool_calls": []})
 
     def make_copilot():
@@ -143,4 +145,6 @@ def test_progress_names_the_step_a_question_is_in():
         loading.set()
         assert stage_becomes(http, job, "planning the program")["state"] == "running"
         planning.set()
+        assert stage_becomes(http, job, "repair 2")["state"] == "running"  # the attempt under way
+        repairing.set()
         assert wait(http, job)["result"]["answer"] == "fine"

@@ -10,6 +10,7 @@ from __future__ import annotations
 from copilot.audio import Audio
 from copilot.tools import backend, tool
 from toolsets.speech.candidates import Vocabulary, rank
+from toolsets.speech.evidence import without_speech
 from toolsets.speech.hub_models import SpeechBrainClassifier, hub_only
 
 
@@ -22,7 +23,7 @@ class CommonAccent(SpeechBrainClassifier):
     DEFAULT = "Jzuluaga/accent-id-commonaccent_ecapa"
 
 
-@tool(uses=("accent",))
+@tool(uses=("accent", "vad"))
 def accent(audio: Audio, candidates: list[str] | None = None) -> dict:
     """Identify the accent of an English speaker (needs the hub accent model; none works offline).
 
@@ -36,10 +37,14 @@ def accent(audio: Audio, candidates: list[str] | None = None) -> dict:
         "indian", "scotland", "canada", "african", ... with probabilities. With candidates,
         "label" is the best candidate as written, "scores" maps each candidate to its
         probability, and "unmapped" lists candidates that name no accent the model knows.
+        With no speech "label" is "no speech".
 
     Example:
         >>> answer = accent(audio, candidates=options)["label"]
     """
+    silent = without_speech(audio, "the accent", scores={})
+    if silent:
+        return silent
     scores = hub_only("accent", "accent recognition").classify(audio)
     scores = {label.strip().lower(): round(p, 4) for label, p in scores.items()}
     own = max(scores, key=scores.get)

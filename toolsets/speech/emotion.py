@@ -23,7 +23,7 @@ from copilot.audio import SAMPLE_RATE, Audio
 from copilot.errors import ToolError
 from copilot.options import normalise
 from copilot.tools import Backend, backend, current_runtime, tool
-from toolsets.speech.activity import speech_segments
+from toolsets.speech.evidence import without_speech
 from toolsets.speech.hub_models import AudioClassifier
 from toolsets.speech.prosody import prosody
 from toolsets.speech.transcription import transcribe
@@ -104,7 +104,6 @@ LEXICON: dict[str, tuple[str, ...]] = {
     "disgust": ("gross", "disgusting", "yuck", "ew", "eww", "nasty", "revolting", "filthy", "rotten", "vile"),
 }
 NEGATIONS = {"not", "never", "no", "don't", "didn't", "isn't", "wasn't", "aren't", "can't", "won't", "nothing"}
-MIN_SPEECH_S = 0.25  # less voice activity than this is no speech to judge
 NO_SPEECH = ("no speech: the recording has no voice to judge emotion from; answer that no one speaks, or "
              "use classify_sounds to say what is heard")
 MIN_WORD_PROBABILITY = 0.1  # Whisper gives correct words 0.15 in flat TTS, and guesses in noise 0.002
@@ -268,8 +267,9 @@ def emotion(audio: Audio, candidates: list[str] | None = None) -> dict:
     """
     if candidates is not None and not candidates:
         raise ToolError("emotion(candidates=[]): give the question's emotion options, or None")
-    if sum(s["end_s"] - s["start_s"] for s in speech_segments(audio)) < MIN_SPEECH_S:
-        raise ToolError(NO_SPEECH)  # Whisper's words alone do not count: it hears "Thank you." in music
+    silent = without_speech(audio, "the emotion", scores={}, unmapped=[])
+    if silent:
+        return silent  # Whisper's words alone do not count: it hears "Thank you." in music
     result = current_runtime().get("emotion").estimate(audio)
     scores, unmapped = {k: round(v, 4) for k, v in result["scores"].items()}, []
     if candidates is not None:

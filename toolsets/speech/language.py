@@ -16,6 +16,7 @@ from copilot.audio import Audio
 from copilot.errors import ToolError
 from copilot.tools import Backend, backend, current_runtime, tool
 from toolsets.speech.candidates import Vocabulary, rank
+from toolsets.speech.evidence import doubtful, without_speech
 from toolsets.speech.transcription import (
     _whisper_languages,
     language_name,
@@ -24,6 +25,11 @@ from toolsets.speech.transcription import (
 )
 
 TOP_K = 5
+# A top language below LOW_SCORE is a guess, and the result says so. On the "tune" voices of
+# copilot/testing/no_evidence.py Whisper base was wrong 3 times (espeak-ng French as English at
+# 0.40, German as English at 0.67, an FSDD digit as German at 0.76); 0.5 flags the first and one
+# right answer (0.35) of 10. On "check" (FSDD, first 10 clips) every answer was right at >= 0.75.
+LOW_SCORE = 0.5
 # Names questions use that Whisper's table lacks.
 EXTRA_NAMES = {"farsi": "fa", "filipino": "tl", "brazilian": "pt", "castellano": "es", "deutsch": "de",
                "francais": "fr", "espanol": "es", "putonghua": "zh", "hindustani": "hi"}
@@ -72,7 +78,7 @@ def _language_of(candidate: str) -> frozenset[str]:
     return _vocabulary().labels(tag.group(1) if tag else str(candidate))
 
 
-@tool(uses=("language_id",))
+@tool(uses=("language_id", "vad"))
 def identify_language(audio: Audio, candidates: list[str] | None = None) -> dict:
     """Identify the spoken language, optionally choosing only among candidate languages.
 
@@ -91,20 +97,33 @@ def identify_language(audio: Audio, candidates: list[str] | None = None) -> dict
         that candidate only if it is the most likely language, otherwise the English name of the
         language heard. Without candidates, "label" is the English name of the language heard
         and "scores" holds the 5 most likely ISO 639-1 codes. "code" and "name" ("fr", "French")
-        always describe the winner.
+        always describe the winner. A low top score adds "reliability": "low" and a "note"; with
+        no speech "label" is "no speech".
 
     Example:
         >>> answer = identify_language(audio, candidates=options)["label"]
     """
+    if candidates is not None and not candidates:
+        raise ToolError("identify_language(candidates=[]): give at least one language, or None for all")
+    silent = without_speech(audio, "the spoken language", code=None, name=None, scores={})
+    if silent:
+        return silent
     probs = current_runtime().get("language_id").probabilities(audio)
     heard = max(probs, key=probs.get)
+    result = _identify(probs, heard, candidates)
+    if probs[heard] < LOW_SCORE:
+        result = doubtful(result, f"the language model is unsure: {language_name(heard)} has only "
+                                  f"{probs[heard]:.0%}")
+    return result
+
+
+def _identify(probs: dict[str, float], heard: str, candidates: list[str] | None) -> dict:
+    """identify_language's result from the model's probabilities and the language it heard most."""
     if candidates is None:
         top = sorted(probs.items(), key=lambda kv: -kv[1])[:TOP_K]
         # A name, not a code: it is what a person (or choose(), for a second hop) understands.
         return {"label": language_name(heard), "code": heard, "name": language_name(heard),
                 "scores": {c: round(p, 4) for c, p in top}}
-    if not candidates:
-        raise ToolError("identify_language(candidates=[]): give at least one language, or None for all")
     result = rank(candidates, _language_of, probs, normalise_scores=True, own_label=language_name(heard),
                   what="language")
     codes = {c: next(iter(_language_of(c)), None) for c in result["scores"]}

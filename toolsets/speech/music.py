@@ -1,5 +1,9 @@
 """Music analysis with librosa: key and mode, chord quality, tempo.
 
+Key and chord are only judged when music is heard (any AudioSet music class >= 0.3 in YAMNet):
+on the "tune" split of copilot/testing/no_evidence.py triads score 0.98-1.0 and a jingle 0.5, while
+tones, noises, speech and animal calls stay <= 0.18. Otherwise they return "no music".
+
 Key: the recording's mean constant-Q chroma correlated with the Krumhansl-Kessler key profiles
 (24 keys). Chord quality: cosine similarity of the chroma with triad templates (major, minor,
 diminished, augmented) on all 12 roots. Tempo: librosa's onset-strength beat tracker.
@@ -12,6 +16,8 @@ import numpy as np
 from copilot.audio import SAMPLE_RATE, Audio
 from copilot.errors import ToolError
 from copilot.tools import tool
+from toolsets.speech.events import PRESENT_THRESHOLD, music_score
+from toolsets.speech.evidence import absent, doubtful
 
 NOTES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
 # Krumhansl & Kessler (1982) probe-tone ratings, tonic first.
@@ -35,6 +41,15 @@ def _chroma(audio: Audio) -> np.ndarray:
     return mean
 
 
+def _without_music(audio: Audio, what: str) -> dict | None:
+    """The "no music" result for a tool judging ``what``, or None when music is heard."""
+    score = music_score(audio)
+    if score >= PRESENT_THRESHOLD:
+        return None
+    return absent("no music", f"no music heard (music score {score:.2f} < {PRESENT_THRESHOLD}), so {what} "
+                              "cannot be judged; answer that no music is heard", scores={})
+
+
 def _softmax(values: dict[str, float]) -> dict[str, float]:
     keys = list(values)
     z = SOFTMAX_SCALE * np.array([values[k] for k in keys])
@@ -43,7 +58,7 @@ def _softmax(values: dict[str, float]) -> dict[str, float]:
     return {k: round(float(v), 4) for k, v in zip(keys, p, strict=True)}
 
 
-@tool
+@tool(uses=("sound_events",))
 def musical_key(audio: Audio) -> dict:
     """Estimate the musical key of a piece of music and whether it is major or minor.
 
@@ -54,10 +69,14 @@ def musical_key(audio: Audio) -> dict:
         {"label": str (e.g. "A minor"), "tonic": str (e.g. "A"), "mode": "major" | "minor",
         "scores": {"major": float, "minor": float}, "correlation": float}: scores are
         probabilities for the mode; correlation (-1..1) says how well the best key profile fits.
+        With no music heard, "label" is "no music" and "detected" is false.
 
     Example:
         >>> sad_sounding = musical_key(audio)["mode"] == "minor"
     """
+    silent = _without_music(audio, "the key")
+    if silent:
+        return silent
     chroma = _chroma(audio)
     best: dict[str, tuple[float, int]] = {}
     for mode, profile in (("major", MAJOR_PROFILE), ("minor", MINOR_PROFILE)):
@@ -70,7 +89,7 @@ def musical_key(audio: Audio) -> dict:
             "scores": _softmax({m: best[m][0] for m in best}), "correlation": round(corr, 4)}
 
 
-@tool
+@tool(uses=("sound_events",))
 def chord_quality(audio: Audio) -> dict:
     """Identify a sustained chord: its root note and quality (major, minor, diminished, augmented).
 
@@ -80,10 +99,14 @@ def chord_quality(audio: Audio) -> dict:
     Returns:
         {"label": str (quality), "root": str (e.g. "C#"), "chord": str (e.g. "C# minor"),
         "scores": {"major": float, "minor": float, "diminished": float, "augmented": float}}.
+        With no music heard, "label" is "no music" and "detected" is false.
 
     Example:
         >>> is_major = chord_quality(audio)["label"] == "major"
     """
+    silent = _without_music(audio, "the chord")
+    if silent:
+        return silent
     chroma = _chroma(audio)
     chroma = chroma / np.linalg.norm(chroma)
     per_quality: dict[str, tuple[float, int]] = {}
@@ -101,7 +124,7 @@ def chord_quality(audio: Audio) -> dict:
             "scores": _softmax({q: v[0] for q, v in per_quality.items()})}
 
 
-@tool
+@tool(uses=("sound_events",))
 def tempo(audio: Audio) -> dict:
     """Estimate the tempo of music in beats per minute, with the beat times.
 
@@ -109,7 +132,8 @@ def tempo(audio: Audio) -> dict:
         audio: A recording of music with a beat.
 
     Returns:
-        {"tempo_bpm": float, "beat_times_s": [float] (at most 500), "beat_count": int}.
+        {"tempo_bpm": float, "beat_times_s": [float] (at most 500), "beat_count": int}; when no
+        music is heard "reliability" is "low" and a "note" says so (a click track has a beat too).
 
     Example:
         >>> fast = tempo(audio)["tempo_bpm"] > 120
@@ -121,5 +145,10 @@ def tempo(audio: Audio) -> dict:
     if bpm <= 0 or len(beats) < 2:
         raise ToolError("no beat found: tempo needs music with a regular pulse; answer that the recording "
                         "has no steady beat")
-    return {"tempo_bpm": round(bpm, 1), "beat_times_s": [round(float(t), 3) for t in beats[:500]],
-            "beat_count": len(beats)}
+    result = {"tempo_bpm": round(bpm, 1), "beat_times_s": [round(float(t), 3) for t in beats[:500]],
+              "beat_count": len(beats)}
+    score = music_score(audio)
+    if score < PRESENT_THRESHOLD:
+        result = doubtful(result, f"no music heard (music score {score:.2f}): the beat is of whatever sound "
+                                  "repeats, not of a piece of music")
+    return result

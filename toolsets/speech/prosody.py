@@ -16,6 +16,7 @@ import numpy as np
 from copilot.audio import SAMPLE_RATE, Audio
 from copilot.errors import ToolError
 from copilot.tools import Backend, backend, current_runtime, tool
+from toolsets.speech.evidence import without_speech
 from toolsets.speech.hub_models import torch_device
 from toolsets.speech.transcription import transcribe
 
@@ -133,7 +134,7 @@ def pitch_stats(audio: Audio) -> dict:
     return result
 
 
-@tool(uses=("pitch", "asr"))
+@tool(uses=("pitch", "asr", "vad"))
 def prosody(audio: Audio) -> dict:
     """Describe how speech is delivered: pitch, loudness, speaking rate and pauses.
 
@@ -147,12 +148,16 @@ def prosody(audio: Audio) -> dict:
         "words_per_s": float (over the time from first to last word), "word_count": int,
         "pause_ratio": float (share of that time in silence), "duration_s": float}. When almost
         nothing is voiced (whisper, very short or noisy speech) the f0 values are None and
-        "reliability" is "low" with a "note"; check them before comparing.
+        "reliability" is "low" with a "note"; check them before comparing. With no speech the
+        result is only {"label": "no speech", "detected": false, ...}.
 
     Example:
         >>> p = prosody(audio)
         >>> fast = p["words_per_s"] > 3.0
     """
+    silent = without_speech(audio, "how the speech is delivered")
+    if silent:
+        return silent
     _, f0 = pitch_track(audio)
     result = f0_stats(f0)
     db = frame_db(audio.samples)

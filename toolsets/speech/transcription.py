@@ -22,6 +22,7 @@ from copilot.audio import SAMPLE_RATE, Audio
 from copilot.errors import ToolError
 from copilot.tools import Backend, backend, current_runtime, tool
 from copilot.tools.hub import HubBackend
+from toolsets.speech.evidence import without_speech
 
 BEAM_SIZE = 5
 
@@ -186,7 +187,7 @@ class WhisperHub(ASR, HubBackend):
         return whisper_transcribe(self.model, audio, language)
 
 
-@tool(uses=("asr",))
+@tool(uses=("asr", "vad"))
 def transcribe(audio: Audio, language: str | None = None) -> dict:
     """Transcribe speech to text, with segment and word timestamps and the spoken language.
 
@@ -199,10 +200,15 @@ def transcribe(audio: Audio, language: str | None = None) -> dict:
         {"text": str, "language": str (ISO 639-1 code), "segments": [{"start_s": float, "end_s":
         float, "text": str}], "words": [{"word": str, "start_s": float, "end_s": float,
         "probability": float}]}. Words carry no punctuation guarantee; compare case-insensitively.
+        With no speech, "text" is "" and "label" is "no speech" (no recogniser runs: Whisper
+        would invent words in noise).
 
     Example:
         >>> result = transcribe(audio)
         >>> said_hello = "hello" in result["text"].lower()
     """
     code = language_code(language) if language else None
+    silent = without_speech(audio, "what is said", text="", language=None, segments=[], words=[])
+    if silent:
+        return silent
     return current_runtime().get("asr").transcribe(audio, code)

@@ -95,26 +95,46 @@ async function ask() {
     options: $("options").value.split("\n").map((o) => o.trim()).filter(Boolean),
   };
   $("ask-button").disabled = true;
+  let job = null;
   try {
     const response = await fetch("/api/ask", {method: "POST", headers: {"Content-Type": "application/json"},
                                                body: JSON.stringify(question)});
     const data = await readJson(response);
     if (!response.ok) throw new Error(data.error);
-    await follow(data.job);
+    job = current = data.job;
+    $("cancel-button").hidden = false;
+    await follow(job);
   } catch (e) {
-    showError(e.message);
+    if (current === job) showError(e.message);
   } finally {
-    $("progress").textContent = "";
-    updateAsk();
+    if (current === job) doneAsking();
   }
+}
+
+let current = null;  // the job the page follows; Cancel clears it, which ends follow()
+function doneAsking() {
+  current = null;
+  $("cancel-button").hidden = true;
+  $("progress").textContent = "";
+  updateAsk();
+}
+
+async function cancel() {
+  const job = current;
+  doneAsking();
+  const response = await fetch(`/api/jobs/${job}/cancel`, {method: "POST"});
+  const view = await readJson(response);
+  showError(response.ok ? `cancelled: ${view.stage}` : view.error);
 }
 
 async function follow(job) {
   for (;;) {
+    if (current !== job) return;
     const response = await fetch(`/api/jobs/${job}`);
     const view = await readJson(response);
     if (!response.ok) throw new Error(view.error);
-    if (view.state === "running") {
+    if (current !== job) return;
+    if (view.state === "running") {  // the stage names the attempt: "planning", "repair 2", "running the program"
       $("progress").textContent = `${view.stage} … ${view.elapsed_s.toFixed(1)} s`;
       await new Promise((resolve) => setTimeout(resolve, 300));
       continue;
@@ -124,6 +144,9 @@ async function follow(job) {
     return;
   }
 }
+
+const SOURCES = {planned: "planned for this question", cache: "from the store: a program planned earlier for this task",
+                 library: "from the library: a program planned for "};
 
 function cell(row, text, cls) {
   const td = row.insertCell();
@@ -136,6 +159,13 @@ function showResult(result, elapsed) {
   const answer = $("answer");
   answer.textContent = result.ok ? result.answer : "no answer";
   answer.className = result.ok ? "" : "failed";
+  $("caveats").replaceChildren(...(result.caveats || []).map((text) => {
+    const item = document.createElement("li");
+    item.textContent = `caveat: ${text}`;
+    return item;
+  }));
+  $("source").textContent = `source: ${SOURCES[result.source] || result.source}` +
+    (result.source === "library" ? `“${result.source_instruction}”` : "");
   $("program").textContent = result.program || "(no program)";
   const body = $("tool-calls").tBodies[0];
   body.replaceChildren();
@@ -292,6 +322,7 @@ document.querySelector("button.clear").addEventListener("click", () => {
   drawPictures();
 });
 $("ask-button").addEventListener("click", ask);
+$("cancel-button").addEventListener("click", cancel);
 $("instruction").addEventListener("keydown", (event) => {
   if (event.key === "Enter" && !$("ask-button").disabled) ask();
 });
