@@ -19,7 +19,7 @@ from copilot.errors import ErrorKind
 from copilot.options import NUMBER_WORDS, normalise
 from copilot.planner import feedback
 from copilot.planner.answers import ABSTENTIONS
-from copilot.planner.grounding import check_grounding, leaves
+from copilot.planner.grounding import Hearing, check_grounding, leaves
 from copilot.planner.question import Program, Question
 from copilot.planner.records import Refusal
 from copilot.sandbox.records import SandboxResult
@@ -94,7 +94,8 @@ def _specific(node: ast.expr) -> bool:
 
 
 def before_run(toolset: Toolset) -> list[Check]:
-    return [compiles, reads_no_options, lambda program, run, question: check_grounding(program, toolset),
+    hearing = Hearing.of(toolset)
+    return [compiles, reads_no_options, lambda program, run, question: check_grounding(program, hearing),
             writes_no_answers]
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 
 from copilot.errors import ErrorKind
 from copilot.options import normalise
@@ -31,24 +32,37 @@ from copilot.tools import Toolset
 _COLLECTING = {"append", "extend", "update", "add", "insert", "setdefault", "appendleft"}
 
 
-def check_grounding(program: Program, toolset: Toolset) -> Refusal | None:
+@dataclass(frozen=True)
+class Hearing:
+    """What the grounding check needs to know of a toolset, worked out once per toolset."""
+
+    tools: frozenset[str]
+    audio: frozenset[str]  # tools with an audio parameter: the sources of evidence
+    dicts: frozenset[str]  # ... those that return a dict, which as a condition is always true
+
+    @classmethod
+    def of(cls, toolset: Toolset) -> Hearing:
+        audio = [t for t in toolset if t.audio_params]
+        return cls(frozenset(toolset.tools), frozenset(t.name for t in audio),
+                   frozenset(t.name for t in audio if t.returns == "dict"))
+
+
+def check_grounding(program: Program, hearing: Hearing) -> Refusal | None:
     """The first grounding problem of a program that compiles, or None."""
     tree, main = program.tree, program.main
-    tools = set(toolset.tools)
-    shadowed = _shadowed(tree, tools)
+    shadowed = _shadowed(tree, hearing.tools)
     if shadowed:
         return _refuse(f"the variable `{shadowed}` has the same name as the tool `{shadowed}()`, so the tool can "
                        f"no longer be called after it is assigned. Rename the variable (for example "
                        f"`{shadowed}_result = {shadowed}(...)`).")
-    hearing = {t.name for t in toolset if t.audio_params}
-    sources = hearing | _helpers_calling(tree, hearing)
+    sources = hearing.audio | _helpers_calling(tree, hearing.audio)
     if main is None:
         return None  # the sandbox reports the missing main()
     if not _called(tree) & sources:
         return _refuse("the program calls no tool that listens to the recording (choose() and query_llm() cannot "
                        "hear), so its answer cannot come from the recording. Call the tools that measure what the "
                        "question asks about and return what they found.")
-    flow = _Flow(main, sources, {t.name for t in toolset if t.audio_params and t.returns == "dict"})
+    flow = _Flow(main, sources, hearing.dicts)
     masked = flow.masked_error()
     if masked:
         return _refuse(f"line {masked}: an `except` around a tool call puts a substitute in place of what the tool "
@@ -265,13 +279,17 @@ def _helpers_calling(tree: ast.Module, tools: set[str]) -> set[str]:
 
 
 def _returns(main: ast.FunctionDef) -> Iterator[tuple[ast.Return, list[ast.AST]]]:
-    """Each ``return`` of main with the statements that enclose it (its control path)."""
+    """Each ``return`` of main with the statements that decide whether it is reached (its control
+    path): those that enclose it, and an earlier ``if`` that returns (``if x: return a`` / ``return b``)."""
     def walk(node: ast.AST, path: list[ast.AST]) -> Iterator[tuple[ast.Return, list[ast.AST]]]:
+        exits: list[ast.AST] = []
         for child in ast.iter_child_nodes(node):
             if isinstance(child, ast.Return):
-                yield child, path
+                yield child, path + exits
             elif not isinstance(child, (ast.FunctionDef, ast.Lambda)):
-                yield from walk(child, path + [child])
+                yield from walk(child, path + exits + [child])
+                if isinstance(child, ast.If) and any(isinstance(n, ast.Return) for n in ast.walk(child)):
+                    exits.append(child)
     yield from walk(main, [])
 
 

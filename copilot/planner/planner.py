@@ -77,6 +77,8 @@ class Planner:
             self._remember(question, trace.attempts[-1], mapped, stored)
             if mapped is not None:
                 return self._answer(mapped, stored.source, stored.instruction, question, trace, started, loads_before)
+            if trace.attempts[-1].run is None:  # refused before running: wrong for every item, so plan anew
+                stored = None
         mapped = self._plan(question, trace, on_phase, repairing=stored is not None)
         if mapped is not None and stored is None and trace.attempts[-1].program:
             self._remember(question, trace.attempts[-1], mapped, None)
@@ -92,12 +94,13 @@ class Planner:
         """Follow the schedule until a program answers or the rounds are spent; return its mapped answer.
 
         ``repairing``: the stored program failed on this item, so the first round repairs it (for
-        this item only: a repaired stored program is not stored).
+        this item only: a repaired stored program is not stored). A stored program the checks
+        refuse is not repaired: it is wrong for every item, so a new plan replaces it.
         """
         self._keep_prefix(on_phase)
         first = self.prompts.messages(question.instruction, question.signature, question.options)
         schedule = SCHEDULE[1:] if repairing else SCHEDULE
-        since = 0  # the conversation is the prompt plus the attempts since the last fresh start
+        since = 0 if repairing else len(trace.attempts)  # the conversation: the prompt, the attempts since
         seen = {Program.parse(a.program).normal: a for a in trace.attempts}  # the stored program, if any
         for round_ in range(self.max_repairs + 1):
             step = schedule[round_] if round_ < len(schedule) else AFTERWARDS

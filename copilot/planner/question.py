@@ -60,6 +60,7 @@ class Program:
     normal: str  # without comments and layout: how a resubmission is recognised
     params: tuple[str, ...] | None  # None: no main(), or one taking *args/**kwargs
     compiled: CompiledProgram
+    main: ast.FunctionDef | None = field(default=None, repr=False)
 
     @classmethod
     def parse(cls, source: str) -> Program:
@@ -68,14 +69,11 @@ class Program:
             normal = ast.unparse(tree)
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             tree, normal = None, source.strip()
-        main = _main(tree)
+        main = next((n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "main"), None) \
+            if tree else None
         params = None if main is None or main.args.vararg or main.args.kwarg else \
             tuple(a.arg for a in main.args.args + main.args.kwonlyargs)
-        return cls(source, tree, normal, params, compile_program(source))
-
-    @property
-    def main(self) -> ast.FunctionDef | None:
-        return _main(self.tree)
+        return cls(source, tree, normal, params, compile_program(source), main)
 
     def inputs(self, question: Question) -> dict[str, Any]:
         """The question's inputs without ``options`` or ``question`` when main() does not take them.
@@ -87,6 +85,3 @@ class Program:
             return dict(question.inputs)
         return {k: v for k, v in question.inputs.items() if k in self.params or k not in ("options", "question")}
 
-
-def _main(tree: ast.Module | None) -> ast.FunctionDef | None:
-    return next((n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "main"), None) if tree else None
