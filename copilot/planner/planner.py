@@ -69,17 +69,18 @@ class Planner:
         loads_before = (self.runtime.load_seconds_total(), self._prefix_seconds())
         on_phase = on_phase or (lambda phase: None)
         trace = Trace()
-        stored = self.store.find(question)
+        stored, kept = self.store.find(question), None
         if stored is not None:
             note = None if stored.source == "cache" else \
                 f"reused from the library: {stored.instruction!r} (similarity {stored.similarity:.2f})"
-            mapped = self._attempt(Program.parse(stored.program), None, question, trace, on_phase, note)
+            kept = Program.parse(stored.program)
+            mapped = self._attempt(kept, None, question, trace, on_phase, note)
             self._remember(question, trace.attempts[-1], mapped, stored)
             if mapped is not None:
                 return self._answer(mapped, stored.source, stored.instruction, question, trace, started, loads_before)
             if trace.attempts[-1].run is None:  # refused before running: wrong for every item, so plan anew
                 stored = None
-        mapped = self._plan(question, trace, on_phase, repairing=stored is not None)
+        mapped = self._plan(question, trace, on_phase, repairing=kept if stored is not None else None)
         if mapped is not None and stored is None and trace.attempts[-1].program:
             self._remember(question, trace.attempts[-1], mapped, None)
         return self._answer(mapped, "planned", None, question, trace, started, loads_before)
@@ -90,10 +91,10 @@ class Planner:
 
     # -- the repair loop ----------------------------------------------------------------------
     def _plan(self, question: Question, trace: Trace, on_phase: Callable[[str], None],
-              repairing: bool) -> Mapped | None:
+              repairing: Program | None) -> Mapped | None:
         """Follow the schedule until a program answers or the rounds are spent; return its mapped answer.
 
-        ``repairing``: the stored program failed on this item, so the first round repairs it (for
+        ``repairing``: the stored program, which failed on this item, so the first round repairs it (for
         this item only: a repaired stored program is not stored). A stored program the checks
         refuse is not repaired: it is wrong for every item, so a new plan replaces it.
         """
@@ -101,7 +102,7 @@ class Planner:
         first = self.prompts.messages(question.instruction, question.signature, question.options)
         schedule = SCHEDULE[1:] if repairing else SCHEDULE
         since = 0 if repairing else len(trace.attempts)  # the conversation: the prompt, the attempts since
-        seen = {Program.parse(a.program).normal: a for a in trace.attempts}  # the stored program, if any
+        seen = {repairing.normal: trace.attempts[-1]} if repairing else {}  # resending it is a repeat too
         for round_ in range(self.max_repairs + 1):
             step = schedule[round_] if round_ < len(schedule) else AFTERWARDS
             on_phase("planning" if step.purpose == "plan" else f"repair {round_}")
