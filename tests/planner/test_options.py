@@ -52,3 +52,13 @@ def test_letters_and_longer_options_win():
 
 def test_unicode_digits_do_not_break_matching():
     assert match_option("3² ①", ["one", "two"]) is None
+
+
+@pytest.mark.parametrize(("instruction", "task"), [
+    ("What is the speaker's gender? (a) Male (b) Female", "What is the speaker's gender?"),
+    ("Detect whether there are bird noises present. The answer could be presence or absence.",
+     "Detect whether there are bird noises present."),
+    ("Transcribe   the recording.", "Transcribe the recording."),
+])
+def test_split_options_gives_the_option_free_task_text(instruction, task):
+    assert split_options(instruction)[1] == task
