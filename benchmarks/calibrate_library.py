@@ -23,7 +23,7 @@ import argparse
 import numpy as np
 
 from copilot import embeddings
-from copilot.options import task_text
+from copilot.options import split_options
 from copilot.pools import load_pool
 
 THRESHOLDS = np.round(np.arange(0.60, 0.99, 0.01), 2)
@@ -37,7 +37,7 @@ def decisions(pool: str) -> list[tuple[float, float, bool]]:
     queries: list[tuple[str, str, str]] = []  # (family, signature, phrasing)
     for record in load_pool(pool):
         family, signature = record.family or record.task, ",".join(record.inputs)
-        texts = list(dict.fromkeys(task_text(i) for i in record.instructions))
+        texts = list(dict.fromkeys(split_options(i)[1] for i in record.instructions))
         if texts and (family, signature) not in stored:
             stored[(family, signature)] = texts.pop(0)
         queries += [(family, signature, t) for t in texts if t != stored.get((family, signature))]
@@ -80,7 +80,7 @@ def _twins(pool: str) -> dict[str, str]:
         family = record.family or record.task
         find(family)
         for text in record.instructions:
-            other = owner.setdefault(task_text(text), family)
+            other = owner.setdefault(split_options(text)[1], family)
             parent[find(family)] = find(other)
     return {f: find(f) for f in parent}
 

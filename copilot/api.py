@@ -15,12 +15,11 @@ from copilot.audio import Audio, load_audio
 from copilot.config import Settings, load_settings
 from copilot.errors import ConfigError
 from copilot.llm.base import ChatModel
-from copilot.options import extract_options
 from copilot.planner.planner import Planner
 from copilot.planner.prompt import PromptBuilder
+from copilot.planner.question import Question
 from copilot.planner.records import Answer
 from copilot.planner.retrieval import Retriever, load_examples
-from copilot.planner.signature import infer_signature
 from copilot.planner.store import ProgramStore
 from copilot.sandbox.layers import check_setting as check_sandbox_setting
 from copilot.sandbox.records import Limits
@@ -88,10 +87,8 @@ class Copilot:
         """
         recordings = [a if isinstance(a, Audio) else load_audio(a, self.settings.max_audio_seconds)
                       for a in audio]
-        chosen = list(options) if options is not None else extract_options(instruction)
-        signature = infer_signature(len(recordings), text, has_options=bool(chosen))
-        return self.planner.solve(instruction, signature, dict(zip(signature.audio, recordings)), text,
-                                  chosen, program_key, on_phase=on_phase)
+        question = Question.make(instruction, recordings, text, options, program_key, self.toolset.version)
+        return self.planner.solve(question, on_phase=on_phase)
 
 
 def _check_backend_names(settings: Settings) -> None:

@@ -29,6 +29,8 @@ class ErrorKind(str, enum.Enum):
     FORMAT = "format"  # the LLM's reply holds no usable program
     CONSTANT_ANSWER = "constant_answer"  # the answer cannot depend on what the tools found
     UNGROUNDED = "ungrounded"  # the program answers without calling a tool, or ignores what they said
+    KNOWLEDGE = "knowledge"  # an answer or an option list written into the code instead of found by a tool
+    NO_OPTIONS = "no_options"  # a program for a question without options reads `options`
     BAD_ANSWER = "bad_answer"  # the value is not an answer (empty, a list, not one of the options)
     REPEATED = "repeated"  # the same program as an earlier attempt: not run again
 

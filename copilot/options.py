@@ -37,31 +37,20 @@ def _listed(match: re.Match[str]) -> list[str]:
     return options if len(options) >= 2 and all(len(o.split()) <= 4 for o in options) else []
 
 
-def extract_options(instruction: str) -> list[str]:
-    """The answer options an instruction lists, in order; [] when it lists none."""
-    lettered = [(m.group(1).lower(), m.group(2).strip(" ,;.")) for m in _LETTERED.finditer(instruction)]
+def split_options(instruction: str) -> tuple[list[str], str]:
+    """The answer options an instruction lists (in order; [] when none), and the instruction without
+    that list: what stays the same across a task's items."""
+    lettered = list(_LETTERED.finditer(instruction))
     if len(lettered) >= 2:
-        return [text for _, text in lettered]
+        options = [m.group(2).strip(" ,;.") for m in lettered]
+        return options, " ".join((instruction[:lettered[0].start()] + instruction[lettered[-1].end():]).split())
     for match in _COULD_BE.finditer(instruction):
         options = _listed(match)
         if options:
-            return options
-    return []
-
-
-def task_text(instruction: str) -> str:
-    """The instruction without the option list it carries: what stays the same across a task's items."""
-    lettered = list(_LETTERED.finditer(instruction))
-    if len(lettered) >= 2:
-        instruction = instruction[:lettered[0].start()] + instruction[lettered[-1].end():]
-    else:
-        for match in _COULD_BE.finditer(instruction):
-            if _listed(match):
-                start = match.start()
-                lead = re.search(r"(?:\b(?:the|your)\s+)$", instruction[:start], re.I)
-                instruction = instruction[:lead.start() if lead else start] + instruction[match.end():]
-                break
-    return " ".join(instruction.split())
+            start = match.start()
+            lead = re.search(r"(?:\b(?:the|your)\s+)$", instruction[:start], re.I)
+            return options, " ".join((instruction[:lead.start() if lead else start] + instruction[match.end():]).split())
+    return [], " ".join(instruction.split())
 
 
 def option_letters(instruction: str) -> dict[str, str]:

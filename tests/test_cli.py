@@ -76,7 +76,8 @@ def test_ask_with_a_langchain_llm_says_which_llm_and_backends_answered(tmp_path)
 
 
 def test_ask_with_an_openai_compatible_server():
-    with ChatServer([(200, LENGTH_PROGRAM)]) as server:
+    with ChatServer([(200, LENGTH_PROGRAM.replace("def main(audio):", "def main(audio, options):")
+                      .replace('"long" if', "options[0] if").replace('else "short"', "else options[1]"))]) as server:
         result = run("ask", LENGTH_Q, READING, "--option", "long", "--option", "short", "--json",
                      "--llm", "openai", "--llm-base-url", server.url, "--llm-model", "scripted-coder")
     assert result.exit_code == 0, result.output

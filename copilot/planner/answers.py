@@ -2,8 +2,10 @@
 
 "No speech", "none" and "cannot tell" are answers, not failures: a tone has nothing to transcribe,
 and a program that says so is right. They are accepted even when the question lists options, with
-a caveat, so the user sees that none of the options was chosen. Anything else must be a short text
-(or a number or a boolean) and, when there are options, name exactly one of them.
+a caveat, so the user sees that none of the options was chosen; they are recognised before option
+matching, so "no speech" never becomes the option "no". Anything else must be a short text (or a
+number or a boolean) and, when there are options, name exactly one of them; when only the LLM can
+tell which one, the answer says so ("mapped by the LLM from ...").
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ class Mapped:
     answer: str | None
     reason: str = ""  # why there is no answer, for the repair feedback
     abstained: bool = False
+    mapped_from: str | None = None  # the program's own answer, when the LLM mapped it onto an option
+    missing: str | None = None  # the capability no tool has, when the LLM said none can answer
 
 
 def short(value: Any, limit: int = 300) -> str:
@@ -43,28 +47,32 @@ def to_answer(value: Any, options: Sequence[str], fallback: Callable[[str, Seque
     if text is None or not text.strip():
         return Mapped(None, "it is empty. If the tools found nothing to measure (an empty transcript, no speech), "
                             'return "no speech" (or "none") instead of inventing an answer')
+    if normalise(text) in ABSTENTIONS:
+        return Mapped(text.strip(), abstained=True)
     if not options:
         if isinstance(value, int) and 0 <= value < len(NUMBER_WORDS):  # a count reads as a word: "two"
             return Mapped(NUMBER_WORDS[value])
-        return Mapped(text.strip(), abstained=normalise(text) in ABSTENTIONS)
+        return Mapped(text.strip())
     matched = match_option(text, options)
     if matched is not None:
         return Mapped(matched)
-    if normalise(text) in ABSTENTIONS:
-        return Mapped(text.strip(), abstained=True)
     if len(text) <= 2000:  # the fallback only for answers worth reading
         mapped = fallback(text[:500], options)
         if mapped is not None:
-            return Mapped(mapped)
+            return Mapped(mapped, mapped_from=text[:500])
     return Mapped(None, "it is not one of the options")
 
 
 def caveats(mapped: Mapped, options: Sequence[str], calls: Sequence[ToolCallRecord]) -> list[str]:
     """What the user should know about this answer: an abstention, and every low-reliability tool result."""
     found = []
-    if mapped.abstained:
+    if mapped.missing:
+        found.append(f"no tool here can measure {mapped.missing}, so the recording cannot answer this question")
+    elif mapped.abstained:
         found.append(f"the program could not tell ({mapped.answer!r})" +
                      (": none of the options was chosen" if options else ""))
+    if mapped.mapped_from is not None:
+        found.append(f"mapped by the LLM from {short(mapped.mapped_from, 120)}")
     for call in calls:
         result = call.result
         if isinstance(result, dict) and str(result.get("reliability", "")).lower() == "low":

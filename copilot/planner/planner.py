@@ -1,66 +1,53 @@
-"""The planner: find or write a program for the task, run it in the sandbox, repair it when it fails.
+"""The planner: reuse a stored program for the question, else plan one and repair it until it answers.
 
-One question goes: the program stored for this task (or for a paraphrase of it, from the library),
-else a prompt -> the LLM's program -> static checks (policy, grounding) -> a fresh sandbox worker ->
-map the result to an answer -> done, or feed the error (or the unusable answer) back and ask for a
-corrected program, up to ``max_repairs`` times. A resubmitted identical program is not run again:
-the planner escalates instead. Programs take the options and the question as inputs, so one
-validated program serves every item of a task. A tool that cannot run here (``SetupError``) stops
-the question at once: no program can repair a missing backend.
+``solve`` reads: the program stored for this task (or a paraphrase, from the library), else the
+repair loop: a prompt -> the LLM's program -> the checks before the run (``checks.py``) -> a fresh
+sandbox worker -> the checks on the run -> the answer mapping -> done, or the refusal's feedback
+goes back to the LLM. What each round does is a schedule (``SCHEDULE``): the plan, one repair,
+then the smallest evidence-first program for the question's shape (the LLM only names the tool),
+then a fresh plan at a higher temperature. A resubmitted program is never run again. A tool that
+cannot run here (``SetupError``) stops the question at once: no program can repair a missing
+backend. A question no tool can measure ends at once with an answer that names the capability.
 """
 
 from __future__ import annotations
 
-import ast
+import re
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
-from copilot.audio import Audio
 from copilot.errors import ErrorKind, SetupError
 from copilot.llm.base import ChatModel, Message, choose_option
-from copilot.options import normalise, task_text
-from copilot.planner import feedback
+from copilot.planner import checks, feedback
 from copilot.planner.answers import Mapped, caveats, to_answer
 from copilot.planner.extract import extract_program
-from copilot.planner.grounding import check_grounding
 from copilot.planner.prompt import PromptBuilder
-from copilot.planner.records import Answer, Attempt, LLMCall, Trace
-from copilot.planner.signature import Signature
-from copilot.planner.store import ProgramStore, fingerprint, program_id
-from copilot.sandbox.policy import compile_program
+from copilot.planner.question import Program, Question
+from copilot.planner.records import Answer, Attempt, LLMCall, Refusal, Trace
+from copilot.planner.store import ProgramStore, Stored, program_id
 from copilot.sandbox.records import Limits
 from copilot.sandbox.runner import run_program
 from copilot.tools import Runtime, Toolset
 from copilot.tools.bridge import ToolBridge
 
-PLAN_TOKENS = 700
+PLAN_TOKENS = 700  # the decode budget of one program
+TOOL_NAME_TOKENS = 16  # ... and of naming the tool for the evidence-first fallback
 PLAN_STOP = ("\n```\n",)  # the code block's closing fence: whatever the model adds after main() is never read
 NONE_OF_THEM = "none of these"  # offered when mapping a free answer, so an unrelated one goes back for repair
-REPAIR_TEMPERATURE = 0.5
-ESCALATED_TEMPERATURE = 0.9
+NO_TOOL = re.compile(r"^\s*NO TOOL\s*:\s*(.+?)\s*\.?\s*$", re.I | re.S)  # the LLM's "no tool can measure X"
 
 
-def _inputs_taken(program: str, inputs: dict[str, Any]) -> dict[str, Any]:
-    """The inputs without ``options`` or ``question`` when main() does not take them.
+@dataclass(frozen=True)
+class Step:
+    """One round of the repair loop: what is asked of the LLM, and at which temperature."""
 
-    A program that needs neither (``speaker_gender(audio, ...)``, whose label the answer mapping
-    matches to the options) may leave them out; any other mismatch is the program's error to repair.
-    """
-    main = next((n for n in ast.parse(program).body if isinstance(n, ast.FunctionDef) and n.name == "main"), None)
-    if main is None or main.args.vararg or main.args.kwarg:
-        return inputs
-    taken = {a.arg for a in main.args.args + main.args.kwonlyargs}
-    return {k: v for k, v in inputs.items() if k in taken or k not in ("options", "question")}
+    purpose: str  # "plan" | "repair" (the conversation so far) | "fallback" (name a tool) | "fresh" (start over)
+    temperature: float
 
 
-def _normalised(program: str) -> str:
-    """The program without comments and layout, to recognise a resubmission."""
-    try:
-        return ast.unparse(ast.parse(program))
-    except (SyntaxError, ValueError, RecursionError):
-        return program.strip()
+SCHEDULE = (Step("plan", 0.0), Step("repair", 0.5), Step("fallback", 0.0), Step("fresh", 0.9))
+AFTERWARDS = Step("repair", 0.9)  # rounds past the schedule
 
 
 class Planner:
@@ -73,202 +60,206 @@ class Planner:
         self.store = store
         self.max_repairs = max_repairs
         self.limits = limits or Limits()
+        self.before_run = checks.before_run(toolset)
         self._prefix_kept = False
 
     # -- one question -------------------------------------------------------------------------
-    def solve(self, instruction: str, signature: Signature, audio: Mapping[str, Audio], text: str | None,
-              options: Sequence[str], program_key: str | None = None,
-              on_phase: Callable[[str], None] | None = None) -> Answer:
+    def solve(self, question: Question, on_phase: Callable[[str], None] | None = None) -> Answer:
         """Answer one question; ``on_phase`` hears each step ("planning", "running", "repair 1", ...)."""
         started = time.perf_counter()
         loads_before = (self.runtime.load_seconds_total(), self._prefix_seconds())
-        options = list(options)
-        inputs: dict[str, Any] = {name: name for name in signature.audio}
-        if signature.text:
-            inputs[signature.text] = text
-        if signature.options:
-            inputs["options"] = options
-        inputs["question"] = instruction
-        task = program_key or task_text(instruction) or instruction
-        key = ProgramStore.key(task, signature.key(), self.toolset.version)
-        context = _Context(instruction, signature, audio, options, inputs, on_phase or (lambda phase: None))
+        on_phase = on_phase or (lambda phase: None)
         trace = Trace()
-
-        # A caller's program_key names the task exactly: the library's paraphrase matching is for wordings.
-        stored = self.store.lookup(key, task, signature.key(), self.toolset.version, library=program_key is None)
+        stored, kept = self.store.find(question), None
         if stored is not None:
             note = None if stored.source == "cache" else \
                 f"reused from the library: {stored.instruction!r} (similarity {stored.similarity:.2f})"
-            attempt, mapped = self._attempt(stored.program, None, context, trace, note)
-            trace.attempts.append(attempt)
-            self._record_use(stored.key, context, attempt, mapped)
-            if attempt.failure is None:
-                if stored.key != key:
-                    self.store.put(key, stored.program, task=task, signature=signature.key(),
-                                   toolset=self.toolset.version, llm=self.llm.name)
-                return self._answer(mapped, attempt, stored.source, stored.instruction, context, trace,
-                                    started, loads_before)
-        mapped = self._plan(context, trace, stored.program if stored else None)
-        last = trace.attempts[-1]
-        if last.failure is None and stored is None:
-            self.store.put(key, last.program, task=task, signature=signature.key(), toolset=self.toolset.version,
-                           llm=self.llm.name)
-            self._record_use(key, context, last, mapped)  # the input it was validated on
-        return self._answer(mapped, last, "planned", None, context, trace, started, loads_before)
+            kept = Program.parse(stored.program)
+            mapped = self._attempt(kept, None, question, trace, on_phase, note)
+            self._remember(question, trace.attempts[-1], mapped, stored)
+            if mapped is not None:
+                return self._answer(mapped, stored.source, stored.instruction, question, trace, started, loads_before)
+            if trace.attempts[-1].run is None:  # refused before running: wrong for every item, so plan anew
+                stored = None
+        mapped = self._plan(question, trace, on_phase, repairing=kept if stored is not None else None)
+        if mapped is not None and stored is None and trace.attempts[-1].program:
+            self._remember(question, trace.attempts[-1], mapped, None)
+        return self._answer(mapped, "planned", None, question, trace, started, loads_before)
+
+    def _remember(self, question: Question, attempt: Attempt, mapped: Mapped | None, stored: Stored | None) -> None:
+        self.store.remember(question, attempt.program, mapped.answer if mapped else None,
+                            [c.result for c in attempt.tool_calls], self.llm.name, stored)
 
     # -- the repair loop ----------------------------------------------------------------------
-    def _plan(self, ctx: _Context, trace: Trace, stored: str | None) -> Mapped | None:
-        """Ask for programs until one answers or the repair budget is spent; return its mapped answer."""
-        self._keep_prefix(ctx)
-        first = self.prompts.messages(ctx.instruction, ctx.signature, ctx.options)
-        messages = list(first)
-        if stored is not None:  # the stored program failed on this item: repair it for this item only
-            messages += [Message("assistant", f"```python\n{stored}```"), Message("user", trace.attempts[-1].feedback)]
-        seen: dict[str, Attempt] = {}  # normalised program -> how it failed
-        if stored is not None:
-            seen[_normalised(stored)] = trace.attempts[-1]  # resending the stored program is a repeat too
-        repeats = 0
+    def _plan(self, question: Question, trace: Trace, on_phase: Callable[[str], None],
+              repairing: Program | None) -> Mapped | None:
+        """Follow the schedule until a program answers or the rounds are spent; return its mapped answer.
+
+        ``repairing``: the stored program, which failed on this item, so the first round repairs it (for
+        this item only: a repaired stored program is not stored). A stored program the checks
+        refuse is not repaired: it is wrong for every item, so a new plan replaces it.
+        """
+        self._keep_prefix(on_phase)
+        first = self.prompts.messages(question.instruction, question.signature, question.options)
+        schedule = SCHEDULE[1:] if repairing else SCHEDULE
+        since = 0 if repairing else len(trace.attempts)  # the conversation: the prompt, the attempts since
+        seen = {repairing.normal: trace.attempts[-1]} if repairing else {}  # resending it is a repeat too
         for round_ in range(self.max_repairs + 1):
-            purpose = "plan" if round_ == 0 and stored is None else "repair"
-            temperature = 0.0 if purpose == "plan" else REPAIR_TEMPERATURE
-            if repeats >= 2:  # escalation, second step: start over at a high temperature
-                messages, temperature, note = list(first), ESCALATED_TEMPERATURE, "fresh plan at a higher temperature"
+            step = schedule[round_] if round_ < len(schedule) else AFTERWARDS
+            on_phase("planning" if step.purpose == "plan" else f"repair {round_}")
+            if step.purpose == "fresh":
+                since = len(trace.attempts)
+            if step.purpose == "fallback":
+                call = self._call(self._tool_question(question), "fallback", step.temperature, TOOL_NAME_TOKENS)
+                source = self._evidence_first(call.reply, question)
             else:
-                note = "after a repeated program: a targeted hint and a higher temperature" if repeats else None
-                temperature = ESCALATED_TEMPERATURE if repeats else temperature
-            ctx.on_phase("planning" if purpose == "plan" else f"repair {round_}")
-            call = self._call(messages, purpose, temperature)
-            program, reason = extract_program(call.reply, self.toolset.tools)
-            messages.append(Message("assistant", call.reply))
-            if program is None:
-                attempt = Attempt.refused(call.reply, call, ErrorKind.FORMAT, reason,
-                                          feedback.unusable_reply(reason, ctx.signature.params), note=note)
-                trace.attempts.append(attempt)
-                messages.append(Message("user", attempt.feedback))
+                call = self._call(_conversation(first, trace.attempts[since:]), step.purpose, step.temperature,
+                                  PLAN_TOKENS)
+                source, reason = extract_program(call.reply, self.toolset.tools)
+            missing = NO_TOOL.match(call.reply)
+            if missing and source is None:
+                trace.attempts.append(Attempt("", call, note=f"no tool can measure {missing.group(1)}"))
+                return Mapped("cannot tell", abstained=True, missing=missing.group(1))
+            if source is None:
+                if step.purpose == "fallback":
+                    reason = f"no tool that can run on the recording alone is named in {call.reply.strip()!r}"
+                refusal = Refusal(ErrorKind.FORMAT, reason, feedback.unusable_reply(reason, question.signature.params))
+                trace.attempts.append(Attempt.refused(call.reply, call, refusal, note=_NOTES.get(step.purpose)))
                 continue
-            normal = _normalised(program)
-            if normal in seen:
-                repeats += 1
-                before = seen[normal]
-                attempt = Attempt.refused(program, call, ErrorKind.REPEATED,
-                                          f"the same program as an earlier attempt, which failed with "
-                                          f"{before.failure.value}: {before.error}",
-                                          feedback.repeated(before.feedback or ""), note=note)
-                trace.attempts.append(attempt)
-                messages.append(Message("user", attempt.feedback))
+            program = Program.parse(source)
+            before = seen.get(program.normal)
+            if before is not None:
+                refusal = Refusal(ErrorKind.REPEATED, f"the same program as an earlier attempt, which failed with "
+                                  f"{before.failure.value}: {before.error}", feedback.repeated(before.feedback or ""))
+                trace.attempts.append(Attempt.refused(source, call, refusal, note=_NOTES.get(step.purpose)))
                 continue
-            attempt, mapped = self._attempt(program, call, ctx, trace, note)
-            trace.attempts.append(attempt)
-            if attempt.failure is None:
+            mapped = self._attempt(program, call, question, trace, on_phase, _NOTES.get(step.purpose))
+            if mapped is not None:
                 return mapped
-            seen[normal] = attempt
-            messages.append(Message("user", attempt.feedback))
+            seen[program.normal] = trace.attempts[-1]
         return None
 
-    def _attempt(self, program: str, call: LLMCall | None, ctx: _Context, trace: Trace,
-                 note: str | None) -> tuple[Attempt, Mapped | None]:
-        """Check and run one program version; a failed attempt carries the feedback for the LLM."""
-        compiled = compile_program(program)
-        if compiled.code is None:
-            kind = ErrorKind.SYNTAX if compiled.kind == "SYNTAX" else ErrorKind.POLICY
-            error = "; ".join(compiled.errors)
-            return Attempt.refused(program, call, kind, error, feedback.policy(compiled.errors), note=note), None
-        problem = check_grounding(program, self.toolset.tools, ctx.options)
-        if problem is not None:
-            kind = ErrorKind.CONSTANT_ANSWER if problem.kind == "constant_answer" else ErrorKind.UNGROUNDED
-            return Attempt.refused(program, call, kind, problem.message, feedback.refused(problem.message),
-                                   note=note), None
-        ctx.on_phase("running the program")
-        result = run_program(compiled, _inputs_taken(program, ctx.inputs), ToolBridge(self.toolset.tools, ctx.audio, self.runtime),
-                             self.limits)
-        if result.error_kind is ErrorKind.ENVIRONMENT:
-            raise SetupError(result.error_message or "a tool cannot run here")
-        earlier = [a.program for a in trace.attempts]
-        if not result.ok:
-            return Attempt.refused(program, call, result.error_kind or ErrorKind.CRASH, result.error_message or "",
-                                   feedback.run_failed(result, ctx.options, self.toolset, earlier), result,
-                                   note), None
-        if not any(c.error is None for c in result.tool_calls):
-            reason = "no tool call succeeded in this run, so the answer does not come from the recording"
-            return Attempt.refused(program, call, ErrorKind.UNGROUNDED, reason, feedback.refused(reason), result,
-                                   note), None
-        foreign = feedback.foreign_options(result.tool_calls, ctx.options)
-        if foreign is not None:  # its label is not one of the options: mapping it would be a guess
-            reason = feedback.foreign_options_hint(foreign)
-            return Attempt.refused(program, call, ErrorKind.UNGROUNDED, reason,
-                                   feedback.bad_answer(result.value, reason, ctx.options), result, note), None
-        mapped = to_answer(result.value, ctx.options,
-                           lambda text, opts: self._map_option(text, opts, ctx.instruction, trace))
-        if mapped.answer is None:
-            return Attempt.refused(program, call, ErrorKind.BAD_ANSWER, mapped.reason,
-                                   feedback.bad_answer(result.value, mapped.reason, ctx.options), result,
-                                   note), None
-        return Attempt.answered(program, call, result, note), mapped
+    def _attempt(self, program: Program, call: LLMCall | None, question: Question, trace: Trace,
+                 on_phase: Callable[[str], None], note: str | None) -> Mapped | None:
+        """Check and run one program version and add it to the trace; its mapped answer, or None."""
+        refusal = checks.first_refusal(self.before_run, program, None, question)
+        run = None
+        if refusal is None:
+            on_phase("running the program")
+            run = run_program(program.compiled, program.inputs(question),
+                              ToolBridge(self.toolset.tools, question.recordings, self.runtime), self.limits)
+            if run.error_kind is ErrorKind.ENVIRONMENT:
+                raise SetupError(run.error_message or "a tool cannot run here")
+            after = checks.after_run(self.toolset, lambda: [a.program for a in trace.attempts])
+            refusal = checks.first_refusal(after, program, run, question)
+        mapped = None
+        if refusal is None:
+            mapped = to_answer(run.value, question.options,
+                               lambda text, opts: self._map_option(text, opts, question.instruction, trace))
+            if mapped.answer is None:
+                refusal = Refusal(ErrorKind.BAD_ANSWER, mapped.reason,
+                                  feedback.bad_answer(run.value, mapped.reason, question.options))
+        if refusal is not None:
+            trace.attempts.append(Attempt.refused(program.source, call, refusal, run, note))
+            return None
+        trace.attempts.append(Attempt.answered(program.source, call, run, note))
+        return mapped
 
-    def _record_use(self, key: str, ctx: _Context, attempt: Attempt, mapped: Mapped | None) -> None:
-        answer = mapped.answer if mapped and attempt.failure is None else None
-        # A repeated open text ("what is said?") is suspicious at once; a repeated count or yes/no is not.
-        open_text = not ctx.options and answer is not None and not any(ch.isdigit() for ch in answer) \
-            and normalise(answer) not in _COUNT_WORDS
-        self.store.record(key, inputs=fingerprint([a.sha256 for a in ctx.audio.values()] + [ctx.inputs.get("word"),
-                                                  ctx.inputs.get("text")]),
-                          answer=answer, tools=fingerprint([c.result for c in attempt.tool_calls]),
-                          open_text=open_text)
+    # -- the evidence-first fallback ------------------------------------------------------------
+    def _tool_question(self, question: Question) -> list[Message]:
+        listing = "\n".join(f"- {t.name}: {t.summary}" for t in self.toolset if t.audio_params)
+        return [Message("user", feedback.PROMPTS.render("fallback", instruction=question.instruction,
+                                                        tools=listing))]
+
+    def _evidence_first(self, reply: str, question: Question) -> str | None:
+        """The smallest program for the question's shape around the tool the reply names, or None.
+
+        With options: the tool given ``candidates=options`` when it takes them, else the tool's
+        result handed to ``choose``; without: the tool's result handed to ``query_llm``.
+        """
+        named = sorted((m.start(), name) for name in self.toolset.tools
+                       for m in [re.search(rf"\b{re.escape(name)}\b", reply)] if m)
+        usable = [name for _, name in named if self._runs_alone(name)]
+        if not usable:
+            return None
+        tool = self.toolset[usable[0]]
+        handles, sig = question.signature.audio, question.signature
+        params = ", ".join(sig.params)
+        if question.options and len(handles) == 1 and any(p.name == "candidates" for p in tool.params):
+            return f"def main({params}):\n    return {tool.name}({handles[0]}, candidates=options)[\"label\"]\n"
+        facts = ", ".join(f"\"{tool.name}({h})\": {tool.name}({h})" for h in handles)
+        if sig.text:
+            facts += f", \"{sig.text}\": {sig.text}"
+        if question.options:
+            return (f"def main({params}):\n    found = {{{facts}}}\n"
+                    "    return choose(question, options, facts=found)[\"label\"]\n")
+        return (f"def main({params}):\n    found = {{{facts}}}\n"
+                "    return query_llm(question + \" Answer in a few words from what the tools measured: \" "
+                "+ str(found))\n")
+
+    def _runs_alone(self, name: str) -> bool:
+        """A tool that needs only the recording (no word, name or second recording) to answer."""
+        tool = self.toolset[name]
+        return len(tool.audio_params) == 1 and all(not p.required for p in tool.params if p.name not in
+                                                   tool.audio_params)
 
     # -- LLM calls ------------------------------------------------------------------------------
-    def _keep_prefix(self, ctx: _Context) -> None:
+    def _keep_prefix(self, on_phase: Callable[[str], None]) -> None:
         """Let a backend that can keep prompt state (the embedded model) keep the static prefix's."""
         keep = getattr(self.llm, "keep_prefix", None)
         if keep is not None and not self._prefix_kept and self.prompts.static:
-            ctx.on_phase("loading the LLM and its prompt prefix (computed once, the first time: minutes)")
-            keep(self.prompts.prefix(), on_progress=ctx.on_phase)
+            on_phase("loading the LLM and its prompt prefix (computed once, the first time: minutes)")
+            keep(self.prompts.prefix(), on_progress=on_phase)
             self._prefix_kept = True
 
     def _prefix_seconds(self) -> float:
         """Seconds the LLM spent loading (or computing) its kept prompt prefix so far."""
         return getattr(self.llm, "prefix_seconds", 0.0)
 
-    def _call(self, messages: list[Message], purpose: str, temperature: float) -> LLMCall:
-        completion = self.llm.complete(messages, max_tokens=PLAN_TOKENS, temperature=temperature, stop=PLAN_STOP)
+    def _call(self, messages: list[Message], purpose: str, temperature: float, max_tokens: int) -> LLMCall:
+        completion = self.llm.complete(messages, max_tokens=max_tokens, temperature=temperature, stop=PLAN_STOP)
         return LLMCall(purpose, completion.text, completion.prompt_tokens, completion.completion_tokens,
                        completion.cached_tokens, completion.seconds, completion.prefill_seconds, temperature)
 
-    def _map_option(self, text: str, options: Sequence[str], question: str, trace: Trace) -> str | None:
-        """The option a free answer means, scored over both option orders (no bias to the first); or None."""
+    def _map_option(self, text: str, options: tuple[str, ...], question: str, trace: Trace) -> str | None:
+        """The option a free answer means, scored over both option orders (no bias to the first); or None,
+        also when no reply of a model without log-probabilities named an option (no nearest-wording guess)."""
         choice = choose_option(self.llm, f'A program answered "{text}" to this question: {question} '
                                "Which option does that answer mean?", [*options, NONE_OF_THEM])
         trace.other_calls += [LLMCall("map_option", c.text, c.prompt_tokens, c.completion_tokens, c.cached_tokens,
                                       c.seconds, c.prefill_seconds) for c in choice.completions]
-        return None if choice.option == NONE_OF_THEM else choice.option
+        if choice.option == NONE_OF_THEM or not any(choice.scores.values()):
+            return None
+        return choice.option
 
     # -- the answer -----------------------------------------------------------------------------
-    def _answer(self, mapped: Mapped | None, last: Attempt, source: str, source_instruction: str | None,
-                ctx: _Context, trace: Trace, started: float, loads_before: tuple[float, float]) -> Answer:
-        ok = last.failure is None and mapped is not None
+    def _answer(self, mapped: Mapped | None, source: str, source_instruction: str | None, question: Question,
+                trace: Trace, started: float, loads_before: tuple[float, float]) -> Answer:
+        last = trace.attempts[-1]
+        ok = mapped is not None
         return Answer(
             answer=mapped.answer if ok else None, value=last.run.value if last.run else None, ok=ok,
             error=None if ok else f"{last.failure.value}: {last.error}",
             program=last.program if ok or last.failure is not ErrorKind.FORMAT else "",
-            program_id=program_id(last.program) if ok else "", source=source,
+            program_id=program_id(last.program) if ok and last.program else "", source=source,
             tool_calls=last.tool_calls,
             timings=trace.timings(time.perf_counter() - started, self.runtime.load_seconds_total() - loads_before[0],
                                   self._prefix_seconds() - loads_before[1]),
             tokens=trace.tokens(), llm=self.llm.name,
-            caveats=caveats(mapped, ctx.options, last.tool_calls) if ok else [],
-            source_instruction=source_instruction, signature=list(ctx.signature.params), options=ctx.options,
-            trace=trace)
+            caveats=caveats(mapped, question.options, last.tool_calls) if ok else [],
+            source_instruction=source_instruction, signature=list(question.signature.params),
+            options=list(question.options), trace=trace)
 
 
-_COUNT_WORDS = {"zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "yes", "no"}
+_NOTES = {"fallback": "the smallest evidence-first program for the question's shape",
+          "fresh": "a fresh plan at a higher temperature"}
 
 
-@dataclass(frozen=True)
-class _Context:
-    """What every attempt at one question shares."""
-
-    instruction: str
-    signature: Signature
-    audio: Mapping[str, Audio]
-    options: list[str]
-    inputs: dict[str, Any]
-    on_phase: Callable[[str], None]
+def _conversation(first: list[Message], attempts: list[Attempt]) -> list[Message]:
+    """The messages for the LLM, rendered from the trace: the prompt, then each attempt and its feedback."""
+    messages = list(first)
+    for attempt in attempts:
+        said = attempt.llm.reply if attempt.llm and attempt.llm.purpose != "fallback" else \
+            f"```python\n{attempt.program}```"
+        messages += [Message("assistant", said), Message("user", attempt.feedback or "")]
+    return messages

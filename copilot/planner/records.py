@@ -15,8 +15,17 @@ from copilot.sandbox.records import SandboxResult, ToolCallRecord
 
 
 @dataclass(frozen=True)
+class Refusal:
+    """Why a check turned a program down: the kind, the reason in words, and what goes back to the LLM."""
+
+    kind: ErrorKind
+    error: str
+    feedback: str
+
+
+@dataclass(frozen=True)
 class LLMCall:
-    purpose: str  # "plan" | "repair" | "map_option"
+    purpose: str  # "plan" | "repair" | "fallback" (which tool) | "fresh" | "map_option"
     reply: str
     prompt_tokens: int
     completion_tokens: int
@@ -39,9 +48,9 @@ class Attempt:
     note: str | None = None  # what the planner did besides (escalation, reuse from the library)
 
     @classmethod
-    def refused(cls, program: str, llm: LLMCall | None, failure: ErrorKind, error: str, feedback: str | None,
-                run: SandboxResult | None = None, note: str | None = None) -> Attempt:
-        return cls(program, llm, run, failure, error, feedback, note)
+    def refused(cls, program: str, llm: LLMCall | None, refusal: Refusal, run: SandboxResult | None = None,
+                note: str | None = None) -> Attempt:
+        return cls(program, llm, run, refusal.kind, refusal.error, refusal.feedback, note)
 
     @classmethod
     def answered(cls, program: str, llm: LLMCall | None, run: SandboxResult, note: str | None = None) -> Attempt:

@@ -24,12 +24,15 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from copilot.fileio import atomic_write
-from copilot.options import normalise
+from copilot.options import NUMBER_WORDS, normalise
+
+if TYPE_CHECKING:
+    from copilot.planner.question import Question
 
 LIBRARY_THRESHOLD = 0.84  # cosine of option-free instructions; see benchmarks/calibrate_library.py
 LIBRARY_MARGIN = 0.11  # over the next different program
@@ -68,6 +71,33 @@ class ProgramStore:
     @staticmethod
     def key(task: str, signature: str, toolset: str) -> str:
         return hashlib.sha256(json.dumps([normalise(task), signature, toolset]).encode()).hexdigest()[:24]
+
+    # -- reuse: what the planner asks ---------------------------------------------------------
+    def find(self, question: Question) -> Stored | None:
+        """The program to try first for ``question``; a caller's program key names the task exactly,
+        so the library's paraphrase matching is only for wordings."""
+        return self.lookup(question.store_key, question.task, question.signature.key(), question.toolset,
+                           library=question.program_key is None)
+
+    def remember(self, question: Question, program: str, answer: str | None, tool_results: list[Any], llm: str,
+                 stored: Stored | None = None) -> None:
+        """Note how ``program`` did on ``question`` (``answer`` None: it failed).
+
+        A newly planned program that answered is stored under the question's key; a stored one has
+        its use recorded and, when it answered a new wording of its task, is stored under that too.
+        """
+        if stored is None and answer is None:
+            return
+        if answer is not None and (stored is None or stored.key != question.store_key):
+            self.put(question.store_key, program, task=question.task, signature=question.signature.key(),
+                     toolset=question.toolset, llm=llm)
+        # A repeated open text ("what is said?") is suspicious at once; a repeated count or yes/no is not.
+        open_text = not question.options and answer is not None and not any(ch.isdigit() for ch in answer) \
+            and normalise(answer) not in _SHORT_ANSWERS
+        self.record(stored.key if stored else question.store_key,
+                    inputs=fingerprint([a.sha256 for a in question.recordings.values()]
+                                       + [question.inputs.get("word"), question.inputs.get("text")]),
+                    answer=answer, tools=fingerprint(tool_results), open_text=open_text)
 
     # -- lookup -----------------------------------------------------------------------------
     def lookup(self, key: str, task: str, signature: str, toolset: str, library: bool = True) -> Stored | None:
@@ -186,6 +216,9 @@ def _read(path: Path) -> dict[str, Any] | None:
     except (OSError, ValueError, AttributeError):
         pass
     return None
+
+
+_SHORT_ANSWERS = {*NUMBER_WORDS[:11], "yes", "no"}
 
 
 def _suspicion(entry: dict[str, Any], open_text: bool) -> str | None:

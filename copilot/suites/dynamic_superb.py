@@ -28,7 +28,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from copilot.options import extract_options, option_letters
+from copilot.options import option_letters, split_options
 from copilot.pools import TaskRecord, load_pool
 from copilot.suites.items import AudioRef, BenchDataError, BenchItem, MissingInstanceError
 
@@ -201,7 +201,7 @@ def row_item(record: TaskRecord, row: dict, index: int, audio_columns: list[str]
         label=record.extra.get("label_map", {}).get(label, label),
         audio=tuple(refs),
         text=None if text_column is None else str(row[text_column]),
-        options=tuple(extract_options(instruction) or record.labels),
+        options=tuple(split_options(instruction)[0] or record.labels),
         letters=option_letters(instruction),
         group=record.dimension,
         metric=record.metric,

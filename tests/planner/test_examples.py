@@ -5,16 +5,22 @@ from __future__ import annotations
 import ast
 import re
 
+import numpy as np
 import pytest
 import tomllib
 
 from benchmarks.planning_eval import evalset
 from copilot.options import normalise
 from copilot.planner.retrieval import Example, load_examples
+from copilot.audio import Audio
+from copilot.planner.checks import before_run, first_refusal
+from copilot.planner.question import Program, Question
+from copilot.planner.retrieval import load_examples
 from copilot.sandbox.policy import check_program
 from copilot.tools import load_toolset
 
 EXAMPLES = load_examples()
+TOOLSET = load_toolset("speech")
 
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=[e.instruction[:40] for e in EXAMPLES])
@@ -38,14 +44,6 @@ def test_examples_cover_every_input_signature():
     inputs = {tuple(p for p in e.params if p not in ("options", "question")) for e in EXAMPLES}
     assert inputs >= {("audio",), ("audio_1", "audio_2"), ("audio", "word"), ("audio", "text")}
     assert {"options" in e.params for e in EXAMPLES} == {True, False}  # multiple choice and open answers
-
-
-# Known violations of the literal rules, to be fixed in the programs (the planner rewrite owns
-# them; issue 25). The test fails once one is fixed, so this list can only shrink.
-PENDING = {
-    "Estimate the signal-to-noise ratio of the recording.": "a table of the option words zero..fifteen",
-    "What is the young of the animal heard here called?": "candidates=['cow', 'dog', 'cat'] written in",
-}
 
 
 def _literal_problems(example) -> list[str]:
@@ -73,12 +71,7 @@ def _literal_problems(example) -> list[str]:
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=[e.instruction[:40] for e in EXAMPLES])
 def test_examples_take_their_options_as_input_never_as_literals(example):
-    pending = next((why for stem, why in PENDING.items() if example.instruction.startswith(stem)), None)
-    problems = _literal_problems(example)
-    if pending:
-        assert problems, f"fixed: remove {example.instruction!r} from PENDING"
-    else:
-        assert problems == [], example.instruction
+    assert _literal_problems(example) == [], example.instruction
 
 
 def test_the_literal_check_catches_written_in_options():
@@ -116,3 +109,12 @@ def test_no_example_repeats_a_test_phrasing_of_the_planning_eval():
     assert question_words("Was it recorded in a reverberant room? Choose from {options}.") == \
         question_words("Was it recorded in a reverberant room? (a) clean (b) reverberant") == \
         {"was", "it", "recorded", "in", "a", "reverberant", "room"}
+@pytest.mark.parametrize("example", EXAMPLES, ids=[e.instruction[:40] for e in EXAMPLES])
+def test_example_passes_the_gate_for_its_own_question(example):
+    """The examples show only the shapes the gate accepts: evidence first, no answer words in code."""
+    text = "cat" if "word" in example.params else "a short text" if "text" in example.params else None
+    recordings = [Audio.from_array(np.full(1600, 0.1, np.float32), 16_000)] * \
+        sum(p.startswith("audio") for p in example.params)
+    question = Question.make(example.instruction, recordings, text, example.options or None, None, TOOLSET.version)
+    assert question.signature.params == example.params
+    assert first_refusal(before_run(TOOLSET), Program.parse(example.program), None, question) is None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from copilot.options import extract_options, match_option, option_letters
+from copilot.options import match_option, option_letters, split_options
 from copilot.pools import load_pool
 
 
@@ -18,8 +18,8 @@ from copilot.pools import load_pool
      ["zero", "five", "ten", "fifteen", "clean"]),
     ("Transcribe the recording.", []),
 ])
-def test_extract_options(instruction, options):
-    assert extract_options(instruction) == options
+def test_split_options(instruction, options):
+    assert split_options(instruction)[0] == options
 
 
 def test_options_are_found_in_most_phase1_instructions():
@@ -30,7 +30,7 @@ def test_options_are_found_in_most_phase1_instructions():
         for phrase in task.instructions:
             if "answer could be" in phrase.lower() and labels:
                 total += 1
-                hits += {o.lower() for o in extract_options(phrase)} == labels
+                hits += {o.lower() for o in split_options(phrase)[0]} == labels
     assert total > 100 and hits / total > 0.8
 
 
@@ -52,3 +52,13 @@ def test_letters_and_longer_options_win():
 
 def test_unicode_digits_do_not_break_matching():
     assert match_option("3² ①", ["one", "two"]) is None
+
+
+@pytest.mark.parametrize(("instruction", "task"), [
+    ("What is the speaker's gender? (a) Male (b) Female", "What is the speaker's gender?"),
+    ("Detect whether there are bird noises present. The answer could be presence or absence.",
+     "Detect whether there are bird noises present."),
+    ("Transcribe   the recording.", "Transcribe the recording."),
+])
+def test_split_options_gives_the_option_free_task_text(instruction, task):
+    assert split_options(instruction)[1] == task

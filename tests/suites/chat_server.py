@@ -38,12 +38,11 @@ def items_of(root: Path) -> list[BenchItem]:
 def program_for(prompt: str) -> str:
     """A program for the task in ``prompt``: noise from silent frames, any other pair from duration."""
     options = re.findall(r'"([^"]*)"', (re.findall(r"^Options: (.*)$", prompt, re.M) or [""])[-1])
-    if "noisy" in options:
-        rule = 'return "clean" if audio_properties(audio)["silence_ratio"] > 0 else "noisy"'
+    if "noisy" in options:  # "clean" sorts first
+        rule = 'return sorted(options)[0 if audio_properties(audio)["silence_ratio"] > 0 else 1]'
     else:
-        first, second = (options + ["yes", "no"])[:2]
-        rule = f'return {first!r} if audio_properties(audio)["duration_s"] >= 1.5 else {second!r}'
-    return f"```python\ndef main(audio):\n    {rule}\n```"
+        rule = 'return options[0 if audio_properties(audio)["duration_s"] >= 1.5 else 1]'
+    return f"```python\ndef main(audio, options):\n    {rule}\n```"
 
 
 SLOW_TOOLSET = '''

@@ -19,9 +19,9 @@ from toolsets.speech.signal import audio_properties
 POOL = {r.task: r for r in load_pool("dynamic_superb_phase1")}
 
 NOISE_PROGRAM = '''```python
-def main(audio):
+def main(audio, options):
     props = audio_properties(audio)
-    return "clean" if props["silence_ratio"] > 0 else "noisy"
+    return sorted(options)[0 if props["silence_ratio"] > 0 else 1]  # "clean" sorts before "noisy"
 ```'''
 FRAGILE_PROGRAM = '''```python
 def main(audio):
