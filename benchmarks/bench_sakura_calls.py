@@ -58,7 +58,7 @@ def main() -> None:
         data = root / "sakura"
         if not (data / "Gender" / "metadata.json").exists():
             build_sakura(data, items=args.items)
-        copilot = Copilot(program_cache=True, disk_cache=False)  # a fresh store: every track/hop is planned here
+        copilot = Copilot(store_programs=True, disk_cache=False)  # a fresh store: every track/hop is planned here
         counter = CallCounter(copilot.llm)
         items = sakura_items(data)
         predictions = root / "predictions.jsonl"

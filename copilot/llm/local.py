@@ -26,7 +26,7 @@ from pathlib import Path
 from copilot import assets
 from copilot.config import Settings
 from copilot.errors import LLMError
-from copilot.llm.base import Completion, Message
+from copilot.llm.base import ChatModel, Completion, Message
 
 CONTEXT_TOKENS = 16384  # room for the static prefix (all tools and examples, ~7k tokens) plus repairs
 # Qwen2.5's chat template is ChatML; it puts this system message in when a conversation has none.
@@ -58,7 +58,9 @@ def _close_loaded() -> None:
         llama.close()
 
 
-class LocalLLM:
+class LocalLLM(ChatModel):
+    backend = "local"
+    keeps_prefix = True
     name = "qwen2.5-coder-1.5b-instruct (llama.cpp)"
 
     def __init__(self, settings: Settings, model_path: str | None = None, progress: bool = True) -> None:

@@ -29,9 +29,8 @@ from copilot.planner.prompt import PromptBuilder
 from copilot.planner.records import Answer, Attempt, LLMCall, Trace
 from copilot.planner.signature import Signature
 from copilot.planner.store import ProgramStore, fingerprint, program_id
+from copilot.sandbox.host import Sandbox
 from copilot.sandbox.policy import compile_program
-from copilot.sandbox.records import Limits
-from copilot.sandbox.runner import run_program
 from copilot.tools import Runtime, Toolset
 from copilot.tools.bridge import ToolBridge
 
@@ -64,14 +63,14 @@ def _normalised(program: str) -> str:
 
 class Planner:
     def __init__(self, llm: ChatModel, toolset: Toolset, runtime: Runtime, prompts: PromptBuilder,
-                 store: ProgramStore, max_repairs: int = 3, limits: Limits | None = None) -> None:
+                 store: ProgramStore, sandbox: Sandbox, max_repairs: int = 3) -> None:
         self.llm = llm
         self.toolset = toolset
         self.runtime = runtime
         self.prompts = prompts
         self.store = store
         self.max_repairs = max_repairs
-        self.limits = limits or Limits()
+        self.sandbox = sandbox
         self._prefix_kept = False
 
     # -- one question -------------------------------------------------------------------------
@@ -178,8 +177,8 @@ class Planner:
             return Attempt.refused(program, call, kind, problem.message, feedback.refused(problem.message),
                                    note=note), None
         ctx.on_phase("running the program")
-        result = run_program(compiled, _inputs_taken(program, ctx.inputs), ToolBridge(self.toolset.tools, ctx.audio, self.runtime),
-                             self.limits)
+        result = self.sandbox.run(compiled, _inputs_taken(program, ctx.inputs),
+                                  ToolBridge(self.toolset.tools, ctx.audio, self.runtime))
         if result.error_kind is ErrorKind.ENVIRONMENT:
             raise SetupError(result.error_message or "a tool cannot run here")
         earlier = [a.program for a in trace.attempts]
@@ -217,15 +216,14 @@ class Planner:
     # -- LLM calls ------------------------------------------------------------------------------
     def _keep_prefix(self, ctx: _Context) -> None:
         """Let a backend that can keep prompt state (the embedded model) keep the static prefix's."""
-        keep = getattr(self.llm, "keep_prefix", None)
-        if keep is not None and not self._prefix_kept and self.prompts.static:
+        if self.llm.keeps_prefix and not self._prefix_kept and self.prompts.static:
             ctx.on_phase("loading the LLM and its prompt prefix (computed once, the first time: minutes)")
-            keep(self.prompts.prefix())
+            self.llm.keep_prefix(self.prompts.prefix())
             self._prefix_kept = True
 
     def _prefix_seconds(self) -> float:
         """Seconds the LLM spent loading (or computing) its kept prompt prefix so far."""
-        return getattr(self.llm, "prefix_seconds", 0.0)
+        return self.llm.prefix_seconds
 
     def _call(self, messages: list[Message], purpose: str, temperature: float) -> LLMCall:
         completion = self.llm.complete(messages, max_tokens=PLAN_TOKENS, temperature=temperature)
@@ -252,7 +250,7 @@ class Planner:
             tool_calls=last.tool_calls,
             timings=trace.timings(time.perf_counter() - started, self.runtime.load_seconds_total() - loads_before[0],
                                   self._prefix_seconds() - loads_before[1]),
-            tokens=trace.tokens(), llm=self.llm.name,
+            tokens=trace.tokens(), llm={"backend": self.llm.backend, "model": self.llm.name},
             caveats=caveats(mapped, ctx.options, last.tool_calls) if ok else [],
             source_instruction=source_instruction, signature=list(ctx.signature.params), options=ctx.options,
             trace=trace)

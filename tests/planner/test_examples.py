@@ -7,7 +7,7 @@ import ast
 import pytest
 
 from copilot.planner.retrieval import load_examples
-from copilot.sandbox.policy import check_program
+from copilot.sandbox.policy import compile_program
 from copilot.tools import load_toolset
 
 EXAMPLES = load_examples()
@@ -15,7 +15,7 @@ EXAMPLES = load_examples()
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=[e.instruction[:40] for e in EXAMPLES])
 def test_example_is_policy_clean_and_calls_only_real_tools(example):
-    assert check_program(example.program) == []
+    assert compile_program(example.program).errors == ()
     tools = load_toolset("speech").tools
     main = next(n for n in ast.parse(example.program).body if isinstance(n, ast.FunctionDef) and n.name == "main")
     assert tuple(a.arg for a in main.args.args) == example.params

@@ -181,7 +181,7 @@ def arousal(cues: dict[str, float]) -> float | None:
 
 
 class EmotionEstimator(Backend):
-    """What an "emotion" backend does: ``runtime.get("emotion").estimate(audio)``."""
+    """What an "emotion" backend does: ``runtime.get(EmotionEstimator).estimate(audio)``."""
 
     capability = "emotion"
 
@@ -268,7 +268,7 @@ def emotion(audio: Audio, candidates: list[str] | None = None) -> dict:
         raise ToolError("emotion(candidates=[]): give the question's emotion options, or None")
     if sum(s["end_s"] - s["start_s"] for s in speech_segments(audio)) < MIN_SPEECH_S:
         raise ToolError(NO_SPEECH)  # Whisper's words alone do not count: it hears "Thank you." in music
-    result = current_runtime().get("emotion").estimate(audio)
+    result = current_runtime().get(EmotionEstimator).estimate(audio)
     scores, unmapped = {k: round(v, 4) for k, v in result["scores"].items()}, []
     if candidates is not None:
         scores, unmapped = over_candidates(result["scores"], candidates)

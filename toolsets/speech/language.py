@@ -29,7 +29,7 @@ REGION_TAG = re.compile(r"([a-zA-Z]{2})[-_][a-zA-Z]{2,4}")  # "en-US", "pt_BR"
 
 
 class LanguageIdentifier(Backend):
-    """What a "language_id" backend does: ``runtime.get("language_id").probabilities(audio)``."""
+    """What a "language_id" backend does: ``runtime.get(LanguageIdentifier).probabilities(audio)``."""
 
     capability = "language_id"
 
@@ -94,7 +94,7 @@ def identify_language(audio: Audio, candidates: list[str] | None = None) -> dict
     Example:
         >>> answer = identify_language(audio, candidates=options)["label"]
     """
-    probs = current_runtime().get("language_id").probabilities(audio)
+    probs = current_runtime().get(LanguageIdentifier).probabilities(audio)
     heard = max(probs, key=probs.get)
     if candidates is None:
         top = sorted(probs.items(), key=lambda kv: -kv[1])[:TOP_K]

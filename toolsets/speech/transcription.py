@@ -92,7 +92,7 @@ def whisper_language_probabilities(model: Any, audio: Audio) -> dict[str, float]
 
 
 class ASR(Backend):
-    """What an "asr" backend does: ``runtime.get("asr").transcribe(audio, language)``."""
+    """What an "asr" backend does: ``runtime.get(ASR).transcribe(audio, language)``."""
 
     capability = "asr"
 
@@ -205,4 +205,4 @@ def transcribe(audio: Audio, language: str | None = None) -> dict:
         >>> said_hello = "hello" in result["text"].lower()
     """
     code = language_code(language) if language else None
-    return current_runtime().get("asr").transcribe(audio, code)
+    return current_runtime().get(ASR).transcribe(audio, code)
