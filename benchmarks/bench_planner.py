@@ -41,7 +41,7 @@ def questions() -> list[tuple[str, list, str | None]]:
 
 def run(label: str, retrieval: bool, cache: bool, qs, args) -> dict[str, list[dict]]:
     settings = load_settings(disk_cache=False, **({"llm": args.llm} if args.llm else {}))
-    cp = Copilot(settings=settings, retrieval=retrieval, program_cache=cache)
+    cp = Copilot(settings=settings, retrieval=retrieval, store_programs=cache)
     out: dict[str, list[dict]] = {"cold": [], "warm": []}
     for phase in ("cold", "warm"):
         for instruction, audio, text in qs:

@@ -36,10 +36,8 @@ class CallCounter:
     def __init__(self, llm) -> None:
         self.counts: collections.Counter = collections.Counter()
         self.task = "-"
-        for method in ("complete", "score_options"):
-            inner = getattr(llm, method, None)
-            if inner is not None:
-                setattr(llm, method, self._counted(method, inner))
+        for method in ("complete", "score_options"):  # every ChatModel has both
+            setattr(llm, method, self._counted(method, getattr(llm, method)))
 
     def _counted(self, method, inner):
         def call(*args, **kwargs):
@@ -58,7 +56,7 @@ def main() -> None:
         data = root / "sakura"
         if not (data / "Gender" / "metadata.json").exists():
             build_sakura(data, items=args.items)
-        copilot = Copilot(program_cache=True, disk_cache=False)  # a fresh store: every track/hop is planned here
+        copilot = Copilot(store_programs=True, disk_cache=False)  # a fresh store: every track/hop is planned here
         counter = CallCounter(copilot.llm)
         items = sakura_items(data)
         predictions = root / "predictions.jsonl"

@@ -18,7 +18,7 @@ import time
 import numpy as np
 
 from copilot.audio import Audio
-from copilot.sandbox.runner import run_program
+from copilot.sandbox.session import run_program
 from copilot.tools.arguments import validate_arguments
 from copilot.tools.bridge import ToolBridge
 from toolsets.speech.signal import audio_properties

@@ -32,7 +32,8 @@ import datasets
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from copilot.api import Copilot  # noqa: E402
-from copilot.suites.dynamic_superb import instance_items, select_tasks  # noqa: E402
+from copilot.pools import select_tasks  # noqa: E402
+from copilot.suites.dynamic_superb import PHASE1_POOL, instance_items  # noqa: E402
 from copilot.suites.runner import LocalEngine, read_predictions, run_engine, run_items  # noqa: E402
 from copilot.suites.scoring import score_task  # noqa: E402
 from copilot.testing import bench_fixtures as fixtures  # noqa: E402
@@ -44,7 +45,7 @@ VAD_PROGRAM = '```python\ndef main(audio, options, question):\n    return "yes" 
 
 def run_mode(copilot: Copilot, root: Path, task: str, workers: int, reuse: bool, out: Path) -> dict:
     copilot.runtime.results.clear_memory()  # tool results from the previous mode must not help this one
-    total, items = instance_items(select_tasks(task)[0], root)
+    total, items = instance_items(select_tasks(PHASE1_POOL, task)[0], root)
     stats = run_items(copilot, items, out, workers=workers, total=total, reuse_programs=reuse,
                       desc="reuse" if reuse else "per-item")
     records = read_predictions(out)
@@ -72,7 +73,7 @@ def run_engines(items: int) -> dict:
         root = Path(tmp)
         datasets.config.HF_DATASETS_CACHE = root / "hf-datasets"
         fixtures.build_dynamic_superb(root / "data", [VAD_TASK], items=items, fmt="parquet")
-        _, rows = instance_items(select_tasks(VAD_TASK)[0], root / "data")
+        _, rows = instance_items(select_tasks(PHASE1_POOL, VAD_TASK)[0], root / "data")
         rows = list(rows)
         ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level="ERROR")
         try:
@@ -140,7 +141,7 @@ def main() -> None:
         datasets.config.HF_DATASETS_CACHE = root / "hf-datasets"  # the instance's Arrow cache goes with it
         fixtures.build_dynamic_superb(root / "data", [args.task], items=args.items, fmt="parquet")
         copilot = Copilot(disk_cache=False)
-        _, warm_items = instance_items(select_tasks(args.task)[0], root / "data", limit=1)
+        _, warm_items = instance_items(select_tasks(PHASE1_POOL, args.task)[0], root / "data", limit=1)
         warm = next(warm_items)
         copilot.ask(warm.instruction, audio=warm.load_audio(), text=warm.text, options=list(warm.options),
                     program_key="warm-up")

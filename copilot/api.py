@@ -21,7 +21,7 @@ from copilot.planner.question import Question
 from copilot.planner.records import Answer
 from copilot.planner.retrieval import Retriever, load_examples
 from copilot.planner.store import ProgramStore
-from copilot.sandbox.layers import check_setting as check_sandbox_setting
+from copilot.sandbox.host import Sandbox
 from copilot.sandbox.records import Limits
 from copilot.tools import Runtime, load_toolset
 from copilot.tools.backends import registered_backends
@@ -39,14 +39,14 @@ class Copilot:
         toolset: toolset name or folder; default: ``settings.toolset`` ("speech").
         retrieval: put only the relevant tools and examples in the prompt; off (the default), the
             prompt starts with a static prefix holding all of them, which the embedded model keeps.
-        program_cache: reuse validated programs for the same task and, through the library, for
-            paraphrases of it (``cache`` is the store: list, drop or clear its entries).
+        store_programs: reuse validated programs for the same task and, through the library, for
+            paraphrases of it (``store`` is the program store: list, drop or clear its entries).
         limits: sandbox limits for each program run.
         **overrides: any ``Settings`` field (``max_repairs=5``, ``llm="openai"``...).
     """
 
     def __init__(self, llm: ChatModel | str | None = None, settings: Settings | None = None,
-                 toolset: str | Path | None = None, *, retrieval: bool = False, program_cache: bool = True,
+                 toolset: str | Path | None = None, *, retrieval: bool = False, store_programs: bool = True,
                  limits: Limits | None = None, **overrides: Any) -> None:
         if isinstance(llm, str):
             overrides["llm"], llm = llm, None
@@ -55,10 +55,10 @@ class Copilot:
         self.toolset = load_toolset(toolset or self.settings.toolset)
         _check_backend_names(self.settings)
         folder = self.settings.cache_dir / "programs" if self.settings.disk_cache else None
-        self.cache = ProgramStore(folder, enabled=program_cache)
+        self.store = ProgramStore(folder, enabled=store_programs)
         examples = load_examples()
         self._prompts = PromptBuilder(self.toolset, examples, Retriever(self.toolset, examples) if retrieval else None)
-        self._limits = limits
+        self.sandbox = Sandbox(limits, self.settings.sandbox)
         self._planner: Planner | None = None
         self._lock = threading.Lock()
 
@@ -70,9 +70,9 @@ class Copilot:
     def planner(self) -> Planner:
         with self._lock:  # benchmark worker threads share one Copilot
             if self._planner is None:
-                check_sandbox_setting(self.settings.sandbox)
-                self._planner = Planner(self.llm, self.toolset, self.runtime, self._prompts, self.cache,
-                                        max_repairs=self.settings.max_repairs, limits=self._limits)
+                self.sandbox.check()
+                self._planner = Planner(self.llm, self.toolset, self.runtime, self._prompts, self.store,
+                                        self.sandbox, max_repairs=self.settings.max_repairs)
             return self._planner
 
     def ask(self, instruction: str, audio: Sequence[str | Path | Audio] = (), text: str | None = None,

@@ -3,7 +3,7 @@
 Every user error (bad audio, missing package, unavailable backend, bad config) ends as one line on
 stderr (a JSON object on stdout under ``--json``) and exit status 1; a traceback means a bug. Every
 command takes ``-v``/``-q``; every command that uses an LLM takes ``--llm``, ``--llm-model`` and
-``--llm-base-url`` (:mod:`copilot.cli_options`). A command group that lives beside its feature is
+``--llm-base-url`` (:mod:`copilot.cli_flags`). A command group that lives beside its feature is
 added with one ``main.add_command(...)`` line at the end of this file.
 """
 
@@ -20,7 +20,7 @@ from typing import IO
 
 import click
 
-from copilot.cli_options import (
+from copilot.cli_flags import (
     PhaseSpinner,
     add_verbosity,
     error_record,
@@ -145,11 +145,11 @@ def _strings(value: object) -> bool:
 @click.option("--retrieval", is_flag=True, help="Show the LLM only the tools and examples most like the question: a "
               "shorter prompt, but prefilled anew for every question (default: the static prompt, whose prefix "
               "the embedded model keeps).")
-@click.option("--no-cache", is_flag=True, help="Plan a new program: neither use nor store programs (the task "
-              "store and the paraphrase library).")
+@click.option("--no-store", is_flag=True, help="Plan a new program: neither use nor keep programs in the "
+              "program store (its tasks and the paraphrase library).")
 @llm_options
 def ask(words, questions, text, options, show_program, trace_file, as_json, max_repairs, max_seconds,
-        retrieval, no_cache, llm_flags) -> None:
+        retrieval, no_store, llm_flags) -> None:
     """Answer INSTRUCTION about one or more AUDIO files (local files: wav, flac, mp3, m4a, ...).
 
     \b
@@ -162,7 +162,6 @@ def ask(words, questions, text, options, show_program, trace_file, as_json, max_
       copilot ask --questions examples/questions.txt examples/phone_call.flac --json
     """
     from copilot.api import Copilot
-    from copilot.integrations.host import answer_record
 
     chosen = list(options) or None
     single = questions is None
@@ -172,7 +171,7 @@ def ask(words, questions, text, options, show_program, trace_file, as_json, max_
         jobs: Iterable[_Question] = [_Question(words[0], list(words[1:]), text, chosen, "the question")]
     else:
         jobs = _read_questions(questions, list(words), text, chosen)
-    copilot = Copilot(retrieval=retrieval, program_cache=not no_cache, max_repairs=max_repairs,
+    copilot = Copilot(retrieval=retrieval, store_programs=not no_store, max_repairs=max_repairs,
                       max_audio_seconds=max_seconds, **llm_flags)
     records = []
     for number, job in enumerate(jobs, 1):
@@ -189,7 +188,7 @@ def ask(words, questions, text, options, show_program, trace_file, as_json, max_
                 raise
             record = {"ok": False, "error": str(exc), "error_type": type(exc).__name__}
         else:
-            record = answer_record(copilot, answer)
+            record = answer.to_dict()
             if show_program and answer.program:
                 click.echo(_printable(answer.program.rstrip()) + "\n", err=True)
         records.append(record)
@@ -329,7 +328,7 @@ def config_show(as_json: bool, llm_flags: dict) -> None:
         click.echo(f"{name:<{width}}  {json.dumps(value, ensure_ascii=False):<40}  {source}")
 
 
-# -- cache ------------------------------------------------------------------------------------------
+# -- store ------------------------------------------------------------------------------------------
 def _program_store():
     from copilot.config import load_settings
     from copilot.planner.store import ProgramStore
@@ -338,25 +337,25 @@ def _program_store():
 
 
 @main.group()
-def cache() -> None:
-    """The stored programs: one per task, found again for paraphrases (the library).
+def store() -> None:
+    """The program store: one program per task, found again for paraphrases (the library).
 
     \b
     Examples:
-      copilot cache list
-      copilot cache show 3f2a9c
-      copilot cache clear --yes
+      copilot store list
+      copilot store show 3f2a9c
+      copilot store clear --yes
     """
 
 
-@cache.command("list")
+@store.command("list")
 @json_option("Print the entries as JSON lines.")
-def cache_list(as_json: bool) -> None:
+def store_list(as_json: bool) -> None:
     """One line per stored program: key, uses, failures, flag, the LLM that wrote it, the task.
 
     \b
     Example:
-      copilot cache list --json
+      copilot store list --json
     """
     for entry in _program_store().entries():
         if as_json:
@@ -367,14 +366,14 @@ def cache_list(as_json: bool) -> None:
                    f"{entry['llm'][:24]:<24}  {_printable(entry['instruction'][:80])}")
 
 
-@cache.command("show")
+@store.command("show")
 @click.argument("key")
-def cache_show(key: str) -> None:
+def store_show(key: str) -> None:
     """Print one stored program (KEY: its key or a unique start of it) with its record.
 
     \b
     Example:
-      copilot cache show 3f2a9c
+      copilot store show 3f2a9c
     """
     entry = _one_entry(key)
     click.echo(f"# task: {_printable(entry['instruction'])}\n# signature: {entry['signature']}  toolset: "
@@ -383,16 +382,16 @@ def cache_show(key: str) -> None:
     click.echo(_printable(entry["program"].rstrip()))
 
 
-@cache.command("clear")
+@store.command("clear")
 @click.argument("key", required=False)
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
-def cache_clear(key: str | None, yes: bool) -> None:
+def store_clear(key: str | None, yes: bool) -> None:
     """Drop the program KEY, or every stored program when no KEY is given.
 
     \b
     Examples:
-      copilot cache clear 3f2a9c
-      copilot cache clear --yes
+      copilot store clear 3f2a9c
+      copilot store clear --yes
     """
     store = _program_store()
     if key:
@@ -408,7 +407,7 @@ def _one_entry(prefix: str) -> dict:
     found = [e for e in _program_store().entries() if e["key"].startswith(prefix)]
     if len(found) != 1:
         raise CopilotError(f"{len(found)} stored programs have a key starting with {prefix!r}; "
-                           "see copilot cache list")
+                           "see copilot store list")
     return found[0]
 
 

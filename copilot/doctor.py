@@ -15,8 +15,9 @@ from copilot.errors import CopilotError
 
 def sandbox_lines(setting: str) -> list[str]:
     from copilot.sandbox import layers
+    from copilot.sandbox.host import probe
 
-    report = layers.probe()
+    report = probe()
     strong, why = layers.strong_layers(report)
     lines = [f"Sandbox: {layers.mode(report)} mode; {why}",
              f"  setting sandbox = {setting!r}" + ("" if strong else

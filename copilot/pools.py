@@ -17,7 +17,9 @@ Unknown keys are kept in ``extra`` so a pool can carry more without a code chang
 
 from __future__ import annotations
 
+import difflib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -85,3 +87,20 @@ def load_pool(name_or_path: str | Path) -> list[TaskRecord]:
         except (ValueError, KeyError, TypeError) as exc:
             raise CopilotError(f"{path}:{number}: not a valid pool record ({exc})") from exc
     return records
+
+
+def select_tasks(pool: str | Path, names: str | Sequence[str] = ()) -> list[TaskRecord]:
+    """The records of ``pool`` named in ``names`` (a comma in a name separates two), in the order
+    given; every task when no name, or ``all``, is given. An unknown name is an error that suggests
+    the close ones."""
+    records = load_pool(pool)
+    wanted = [n.strip() for v in ([names] if isinstance(names, str) else names) for n in v.split(",") if n.strip()]
+    if not wanted or [n.lower() for n in wanted] == ["all"]:
+        return records
+    by_name = {r.task: r for r in records}
+    unknown = [n for n in wanted if n not in by_name]
+    if unknown:
+        hints = "".join(f"; for {n!r} did you mean {', '.join(close)}?" for n in unknown
+                        if (close := difflib.get_close_matches(n, by_name, n=2)))
+        raise CopilotError(f"pool {pool} has no task(s) {unknown}{hints}")
+    return [by_name[n] for n in dict.fromkeys(wanted)]

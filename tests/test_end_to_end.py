@@ -20,7 +20,7 @@ pytestmark = [pytest.mark.llm, pytest.mark.slow]
 @pytest.fixture(scope="module")
 def copilot() -> Copilot:
     # Program and result caches off: every question is planned by the model afresh.
-    return Copilot(settings=load_settings(disk_cache=False), program_cache=False)
+    return Copilot(settings=load_settings(disk_cache=False), store_programs=False)
 
 
 def test_what_is_said(copilot):

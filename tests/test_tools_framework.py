@@ -141,6 +141,7 @@ def test_backend_loads_once_per_runtime():
     runtime = Runtime(Settings())
     first = runtime.get("test_counter")
     assert runtime.get("test_counter") is first and first.loaded
+    assert runtime.get(_Counter) is first  # by its interface class: typed as one
     assert "test_counter:offline-counter" in runtime.load_seconds
 
 

@@ -8,14 +8,15 @@ from pathlib import Path
 import click
 
 from copilot.analyser import nearest
-from copilot.analyser.derive import decompose_tasks, derive, score_held_out, select_tasks, write
+from copilot.analyser.derive import decompose_tasks, derive, score_held_out, write
 from copilot.analyser.llm_cache import CachedLLM
 from copilot.analyser.report import render_coverage
 from copilot.analyser.spec import read_spec
-from copilot.cli_options import add_verbosity, llm_options, show_progress
+from copilot.cli_flags import add_verbosity, llm_options, show_progress
 from copilot.config import load_settings
 from copilot.errors import CopilotError
 from copilot.llm import make_llm
+from copilot.pools import select_tasks
 from copilot.tools import load_toolset
 
 

@@ -23,19 +23,8 @@ from copilot.analyser.report import render_report
 from copilot.analyser.spec import coverage, spec_json, write_json
 from copilot.errors import CopilotError
 from copilot.llm.base import ChatModel
-from copilot.pools import TaskRecord, load_pool
+from copilot.pools import TaskRecord, select_tasks
 from copilot.tools import Toolset
-
-
-def select_tasks(pool: str, names: Sequence[str] = ()) -> list[TaskRecord]:
-    tasks = load_pool(pool)
-    if not names:
-        return tasks
-    known = {t.task: t for t in tasks}
-    unknown = [n for n in names if n not in known]
-    if unknown:
-        raise CopilotError(f"pool {pool} has no task(s) {unknown}")
-    return [known[n] for n in names]
 
 
 def decompose_tasks(llm: ChatModel, pool: str, tasks: Sequence[TaskRecord], phrasings: int,

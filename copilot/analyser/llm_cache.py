@@ -40,13 +40,13 @@ class LLMUsage:
         self.recorded_seconds += completion.seconds
 
 
-class CachedLLM:
+class CachedLLM(ChatModel):
     """Wraps any :class:`ChatModel`; same interface, plus ``usage``."""
 
     def __init__(self, llm: ChatModel, folder: Path | None) -> None:
         self.llm = llm
         self.folder = folder
-        self.name = llm.name
+        self.name, self.backend = llm.name, llm.backend
         self.usage = LLMUsage()
 
     def key(self, messages: Sequence[Message], max_tokens: int, temperature: float, stop: Sequence[str]) -> str:

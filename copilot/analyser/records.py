@@ -7,13 +7,37 @@ Plain records, so the derivation (``derive.py``), the spec (``spec.py``) and the
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from copilot.analyser.decompose import Decomposition
 from copilot.analyser.llm_cache import LLMUsage
 from copilot.analyser.matching import Match
 from copilot.analyser.modularize import DerivedModule, Merge
-from copilot.analyser.spec import Coverage
 from copilot.pools import TaskRecord
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """Which of a pool's tasks a spec covers (``spec.coverage`` scores them)."""
+
+    tasks: tuple[str, ...]
+    covered: tuple[str, ...]
+    any_phrasing: tuple[str, ...]  # tasks with at least one program that needs only bound modules
+    missing: dict[str, tuple[str, ...]]  # uncovered task -> its unbound modules ("" if not decomposed)
+
+    @property
+    def share(self) -> float:
+        return len(self.covered) / len(self.tasks) if self.tasks else 0.0
+
+    @property
+    def any_phrasing_share(self) -> float:
+        return len(self.any_phrasing) / len(self.tasks) if self.tasks else 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return {"tasks": len(self.tasks), "covered": len(self.covered), "share": round(self.share, 4),
+                "any_phrasing_covered": len(self.any_phrasing),
+                "any_phrasing_share": round(self.any_phrasing_share, 4),
+                "uncovered": {t: list(m) for t, m in self.missing.items()}}
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from copilot.analyser.bind import BIND
 from copilot.analyser.matching import Match
 from copilot.analyser.modularize import MERGE
-from copilot.analyser.spec import Coverage
+from copilot.analyser.records import Coverage
 
 if TYPE_CHECKING:
     from copilot.analyser.records import Derivation, HeldOut

@@ -11,43 +11,18 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from copilot.analyser.bind import BIND
 from copilot.analyser.decompose import Decomposition
 from copilot.analyser.matching import Match
 from copilot.analyser.modularize import MERGE, DerivedModule
+from copilot.analyser.records import Coverage, Derivation
 from copilot.errors import CopilotError
 from copilot.pools import pool_path
 
-if TYPE_CHECKING:
-    from copilot.analyser.records import Derivation
-
 SPEC_FORMAT = "speech-copilot/toolset-spec/1"
-
-
-@dataclass(frozen=True)
-class Coverage:
-    tasks: tuple[str, ...]
-    covered: tuple[str, ...]
-    any_phrasing: tuple[str, ...]  # tasks with at least one program that needs only bound modules
-    missing: dict[str, tuple[str, ...]]  # uncovered task -> its unbound modules ("" if not decomposed)
-
-    @property
-    def share(self) -> float:
-        return len(self.covered) / len(self.tasks) if self.tasks else 0.0
-
-    @property
-    def any_phrasing_share(self) -> float:
-        return len(self.any_phrasing) / len(self.tasks) if self.tasks else 0.0
-
-    def to_json(self) -> dict[str, Any]:
-        return {"tasks": len(self.tasks), "covered": len(self.covered), "share": round(self.share, 4),
-                "any_phrasing_covered": len(self.any_phrasing),
-                "any_phrasing_share": round(self.any_phrasing_share, 4),
-                "uncovered": {t: list(m) for t, m in self.missing.items()}}
 
 
 def coverage(tasks: Sequence[str], decompositions: Sequence[Decomposition], resolve: Mapping[str, str | None],

@@ -4,7 +4,7 @@ The tool framework gives each tool's name, docstring and typed parameters; here 
 schema in which audio is a local file path. A path is checked exactly as ``copilot ask`` checks it
 (:func:`copilot.audio.load_audio`: local files only, no URLs or ffmpeg protocols) and, when the host
 names allowed folders, must resolve (symlinks followed) inside one of them. LangChain, the MCP
-server and ``copilot ask --json`` all use this module, so nothing about a tool is kept twice.
+server use this module, so nothing about a tool is kept twice.
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ from copilot.tools.bridge import ToolBridge
 
 if TYPE_CHECKING:
     from copilot.api import Copilot
-    from copilot.planner.records import Answer
 
 ASK = "ask"
 _AUDIO_NOTE = "Path of a local audio file (wav, flac, mp3, ...); URLs are refused."
@@ -129,7 +128,7 @@ class ToolHost:
                 raw[param] = [self._handle(v, recordings) for v in value]
             elif value is not None:
                 raw[param] = self._handle(value, recordings)
-        return ToolBridge(self.copilot.toolset.tools, recordings, self.copilot.runtime)(name, raw)
+        return ToolBridge(self.copilot.toolset.tools, recordings, self.copilot.runtime)(name, raw).value
 
     def ask(self, question: str, audio: Sequence[str], text: str | None = None,
             options: Sequence[str] | None = None) -> dict[str, Any]:
@@ -140,7 +139,7 @@ class ToolHost:
             raise CopilotError("ask takes a question (text), audio (a list of file paths) and optional text")
         recordings = [self.load(path) for path in audio]
         answer = self.copilot.ask(question, audio=recordings, text=text, options=list(options) if options else None)
-        return answer_record(self.copilot, answer, with_trace=False)
+        return answer.to_dict(with_trace=False)
 
     def load(self, path: Any) -> Audio:
         """Decode an audio path the way the CLI does, after checking it lies in an allowed folder."""
@@ -176,19 +175,3 @@ def _only(arguments: Mapping[str, Any], schema: Mapping[str, Any]) -> dict[str, 
         raise CopilotError(f"missing argument(s) {missing}")
     return dict(arguments)
 
-
-def answer_record(copilot: Copilot, answer: Answer, with_trace: bool = True) -> dict[str, Any]:
-    """``Answer.to_dict()`` plus which LLM planned it and which backend served each tool call."""
-    record = answer.to_dict(with_trace=with_trace)
-    record["llm"] = {"backend": copilot.settings.llm, "model": str(getattr(copilot.llm, "name", ""))}
-    runtime, tools = copilot.runtime, copilot.toolset.tools
-    for call in record.get("tool_calls", []):
-        tool = tools.get(call.get("name"))
-        backends = {}
-        for capability in tool.uses if tool else ():
-            try:
-                backends[capability] = runtime.resolve(capability).name
-            except CopilotError:
-                continue
-        call["backends"] = backends
-    return record

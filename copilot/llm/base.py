@@ -6,9 +6,9 @@ import difflib
 import math
 import string
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import ClassVar
 
 from copilot.options import match_option
 
@@ -40,19 +40,35 @@ class Completion:
     letter_logprobs: dict[str, float] | None = None
 
 
-class ChatModel(Protocol):
-    """What the planner, the analyser and ``query_llm`` need from an LLM."""
+class ChatModel:
+    """What the planner, the analyser and ``query_llm`` need from an LLM: every backend subclasses it.
 
-    name: str
+    ``complete`` is the one call each backend must implement. The optional powers have defaults
+    here, so no caller has to probe for them: ``keep_prefix`` (``keeps_prefix`` True where it does
+    anything), ``score_options``, and the seconds spent on loading weights and the kept prefix.
+    """
+
+    name: str = ""  # the model
+    backend: str = ""  # how it is reached, as settings name it: "local", "openai", "langchain:<module>:<factory>"
+    keeps_prefix: ClassVar[bool] = False  # keep_prefix saves real work (the embedded model)
+    load_seconds: float = 0.0  # loading the weights, so far
+    prefix_seconds: float = 0.0  # loading (or computing) the kept prefix's state, so far
 
     def complete(self, messages: Sequence[Message], *, max_tokens: int = 512, temperature: float = 0.0,
-                 stop: Sequence[str] = ()) -> Completion: ...
+                 stop: Sequence[str] = ()) -> Completion:
+        raise NotImplementedError(f"{type(self).__name__} must implement complete()")
 
+    def keep_prefix(self, messages: Sequence[Message], on_progress: Callable[[str], None] | None = None) -> None:
+        """Make the start shared by later prompts (``messages``, the last one left open) cheap, telling
+        ``on_progress`` how a long build goes; by default nothing is kept."""
 
-class OptionScorer(Protocol):
-    """A backend that can score answer letters without generating (see :func:`choose_option`)."""
+    def score_options(self, messages: Sequence[Message], letters: Sequence[str]) -> Completion:
+        """Each answer letter's log-probability as the reply's first token, in ``letter_logprobs``.
 
-    def score_options(self, messages: Sequence[Message], letters: Sequence[str]) -> Completion: ...
+        By default nothing is scored: a short generated reply comes back (``letter_logprobs`` None)
+        for :func:`choose_option` to map to an option.
+        """
+        return self.complete(messages, max_tokens=8)
 
 
 @dataclass(frozen=True)
@@ -78,9 +94,9 @@ def choose_option(llm: ChatModel, question: str, options: Sequence[str], context
     """Pick one of ``options`` for ``question`` (given ``context``), never free text.
 
     The options are shown in their given order and reversed, and the two verdicts are combined,
-    so that a model's preference for a position ("A") cancels out. A backend with
-    ``score_options`` (the embedded model; OpenAI-compatible servers that return logprobs) gives
-    each letter's log-probability: an option's score is its mean log-probability over the two
+    so that a model's preference for a position ("A") cancels out. A backend that scores letters
+    (the embedded model; OpenAI-compatible servers that return logprobs) gives each letter's
+    log-probability: an option's score is its mean log-probability over the two
     orders, as a softmax. Otherwise each order's short reply is mapped to an option with
     :func:`copilot.options.match_option` and the options are scored by votes (ties go to the
     as-given order's pick). Either way one option is returned.
@@ -95,8 +111,7 @@ def choose_option(llm: ChatModel, question: str, options: Sequence[str], context
     for shown in orders:
         letters = list(LETTERS[: len(shown)])
         messages = choice_messages(question, shown, context)
-        scorer = getattr(llm, "score_options", None)
-        completion = scorer(messages, letters) if scorer else llm.complete(messages, max_tokens=8)
+        completion = llm.score_options(messages, letters)
         completions.append(completion)
         if completion.letter_logprobs:
             logprob_runs.append({shown[i]: lp for i, lp in enumerate(_log_softmax(

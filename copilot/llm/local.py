@@ -33,7 +33,7 @@ from copilot import assets
 from copilot.config import Settings
 from copilot.doctor import record_setup_step
 from copilot.errors import LLMError
-from copilot.llm.base import Completion, Message
+from copilot.llm.base import ChatModel, Completion, Message
 
 CONTEXT_TOKENS = 16384  # room for the static prefix (all tools and examples, ~7k tokens) plus repairs
 # Qwen2.5's chat template is ChatML; it puts this system message in when a conversation has none.
@@ -98,7 +98,9 @@ def _left(done: int, total: int, seconds: float) -> str:
     return f"about {left / 60:.0f} min left" if left >= 90 else f"about {left:.0f} s left"
 
 
-class LocalLLM:
+class LocalLLM(ChatModel):
+    backend = "local"
+    keeps_prefix = True
     name = "qwen2.5-coder-1.5b-instruct (llama.cpp)"
 
     def __init__(self, settings: Settings, model_path: str | None = None, progress: bool = True,

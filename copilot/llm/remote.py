@@ -17,7 +17,7 @@ from typing import Any
 
 from copilot.config import Settings
 from copilot.errors import ConfigError, LLMError
-from copilot.llm.base import Completion, Message
+from copilot.llm.base import ChatModel, Completion, Message
 from copilot.llm.retry import is_transient, with_retries
 
 DEFAULT_OPENAI_MODEL = "gpt-4o-mini"
@@ -25,7 +25,7 @@ SCORE_REPLY_TOKENS = 8  # enough for "B" or "(b) cow" from a server that sends n
 TOP_LOGPROBS = 20  # the most the OpenAI API allows
 
 
-class OpenAILLM:
+class OpenAILLM(ChatModel):
     def __init__(self, model: str, base_url: str | None = None, api_key: str | None = None,
                  timeout: float = 120.0, retry_wait: float = 1.0) -> None:
         import openai
@@ -35,7 +35,7 @@ class OpenAILLM:
             if not base_url:
                 raise ConfigError("the openai LLM needs OPENAI_API_KEY, or --llm-base-url for a local server")
             key = "not-needed"
-        self.name = model
+        self.name, self.backend = model, "openai"
         self.base_url = base_url or "https://api.openai.com/v1"
         self._retry_wait = retry_wait
         self._client = openai.OpenAI(api_key=key, base_url=base_url or None, timeout=timeout, max_retries=0)
@@ -123,11 +123,11 @@ def _letter_logprobs(response: Any, letters: Sequence[str]) -> dict[str, float] 
     return {letter: found.get(letter, floor) for letter in letters}
 
 
-class LangChainLLM:
+class LangChainLLM(ChatModel):
     """Adapter for any LangChain ``BaseChatModel`` (Anthropic, Bedrock, Ollama, ...)."""
 
-    def __init__(self, chat_model: Any, retry_wait: float = 1.0) -> None:
-        self.chat_model = chat_model
+    def __init__(self, chat_model: Any, retry_wait: float = 1.0, backend: str = "langchain") -> None:
+        self.chat_model, self.backend = chat_model, backend
         self.name = getattr(chat_model, "model_name", None) or getattr(chat_model, "model", None) \
             or type(chat_model).__name__
         self._retry_wait = retry_wait
@@ -160,10 +160,10 @@ def langchain_from_spec(spec: str) -> LangChainLLM:
     except (ValueError, ImportError, AttributeError) as exc:
         raise ConfigError(f"--llm {spec!r}: expected langchain:<module>:<factory> naming an importable "
                           f"function that returns a LangChain chat model ({exc})") from exc
-    return LangChainLLM(factory())
+    return LangChainLLM(factory(), backend=spec)
 
 
-def make_remote(settings: Settings):
+def make_remote(settings: Settings) -> ChatModel:
     if settings.llm == "openai":
         return OpenAILLM(settings.llm_model or DEFAULT_OPENAI_MODEL, base_url=settings.llm_base_url or None)
     if settings.llm.startswith("langchain:"):

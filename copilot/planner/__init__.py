@@ -2,5 +2,5 @@
 
 ``planner.py`` holds the loop, ``prompts/`` the templates (data, not code), ``examples.jsonl`` the
 worked examples, ``retrieval.py`` what goes into a prompt, ``extract.py`` code extraction,
-``signature.py`` input signatures, ``cache.py`` validated programs, ``records.py`` answers and traces.
+``signature.py`` input signatures, ``store.py`` the program store, ``records.py`` answers and traces.
 """

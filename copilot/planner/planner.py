@@ -26,8 +26,7 @@ from copilot.planner.prompt import PromptBuilder
 from copilot.planner.question import Program, Question
 from copilot.planner.records import Answer, Attempt, LLMCall, Refusal, Trace
 from copilot.planner.store import ProgramStore, Stored, program_id
-from copilot.sandbox.records import Limits
-from copilot.sandbox.runner import run_program
+from copilot.sandbox.host import Sandbox
 from copilot.tools import Runtime, Toolset
 from copilot.tools.bridge import ToolBridge
 
@@ -52,14 +51,14 @@ AFTERWARDS = Step("repair", 0.9)  # rounds past the schedule
 
 class Planner:
     def __init__(self, llm: ChatModel, toolset: Toolset, runtime: Runtime, prompts: PromptBuilder,
-                 store: ProgramStore, max_repairs: int = 3, limits: Limits | None = None) -> None:
+                 store: ProgramStore, sandbox: Sandbox, max_repairs: int = 3) -> None:
         self.llm = llm
         self.toolset = toolset
         self.runtime = runtime
         self.prompts = prompts
         self.store = store
         self.max_repairs = max_repairs
-        self.limits = limits or Limits()
+        self.sandbox = sandbox
         self.before_run = checks.before_run(toolset)
         self._prefix_kept = False
 
@@ -146,8 +145,8 @@ class Planner:
         run = None
         if refusal is None:
             on_phase("running the program")
-            run = run_program(program.compiled, program.inputs(question),
-                              ToolBridge(self.toolset.tools, question.recordings, self.runtime), self.limits)
+            run = self.sandbox.run(program.compiled, program.inputs(question),
+                                   ToolBridge(self.toolset.tools, question.recordings, self.runtime))
             if run.error_kind is ErrorKind.ENVIRONMENT:
                 raise SetupError(run.error_message or "a tool cannot run here")
             after = checks.after_run(self.toolset, lambda: [a.program for a in trace.attempts])
@@ -206,15 +205,14 @@ class Planner:
     # -- LLM calls ------------------------------------------------------------------------------
     def _keep_prefix(self, on_phase: Callable[[str], None]) -> None:
         """Let a backend that can keep prompt state (the embedded model) keep the static prefix's."""
-        keep = getattr(self.llm, "keep_prefix", None)
-        if keep is not None and not self._prefix_kept and self.prompts.static:
+        if self.llm.keeps_prefix and not self._prefix_kept and self.prompts.static:
             on_phase("loading the LLM and its prompt prefix (computed once, the first time: minutes)")
-            keep(self.prompts.prefix(), on_progress=on_phase)
+            self.llm.keep_prefix(self.prompts.prefix(), on_progress=on_phase)
             self._prefix_kept = True
 
     def _prefix_seconds(self) -> float:
         """Seconds the LLM spent loading (or computing) its kept prompt prefix so far."""
-        return getattr(self.llm, "prefix_seconds", 0.0)
+        return self.llm.prefix_seconds
 
     def _call(self, messages: list[Message], purpose: str, temperature: float, max_tokens: int) -> LLMCall:
         completion = self.llm.complete(messages, max_tokens=max_tokens, temperature=temperature, stop=PLAN_STOP)
@@ -245,7 +243,7 @@ class Planner:
             tool_calls=last.tool_calls,
             timings=trace.timings(time.perf_counter() - started, self.runtime.load_seconds_total() - loads_before[0],
                                   self._prefix_seconds() - loads_before[1]),
-            tokens=trace.tokens(), llm=self.llm.name,
+            tokens=trace.tokens(), llm={"backend": self.llm.backend, "model": self.llm.name},
             caveats=caveats(mapped, question.options, last.tool_calls) if ok else [],
             source_instruction=source_instruction, signature=list(question.signature.params),
             options=list(question.options), trace=trace)

@@ -110,7 +110,9 @@ class Answer:
 
     ``caveats`` are what the user should know about the answer (no speech found, a tool's low
     reliability); ``source`` says where the program came from: "planned", "cache" (the same task
-    before) or "library" (a paraphrase of ``source_instruction``).
+    before) or "library" (a paraphrase of ``source_instruction``). ``to_dict()`` is the one JSON
+    form of an answer: ``copilot ask --json``, MCP, LangChain, the web UI and the benchmark records
+    all use it; each tool call names the backend that served it.
     """
 
     answer: str | None
@@ -123,7 +125,7 @@ class Answer:
     tool_calls: list[ToolCallRecord]
     timings: dict[str, float]
     tokens: dict[str, int]
-    llm: str = ""
+    llm: dict[str, str] = field(default_factory=dict)  # {"backend": how it is reached, "model": its name}
     caveats: list[str] = field(default_factory=list)
     source_instruction: str | None = None
     signature: list[str] = field(default_factory=list)

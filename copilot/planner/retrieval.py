@@ -48,13 +48,11 @@ def load_examples(path: Path = EXAMPLES_FILE) -> list[Example]:
 
 
 class Retriever:
-    def __init__(self, toolset: Toolset, examples: list[Example], k_tools: int = 4, k_examples: int = 3,
-                 enabled: bool = True) -> None:
+    def __init__(self, toolset: Toolset, examples: list[Example], k_tools: int = 4, k_examples: int = 3) -> None:
         self.toolset = toolset
         self.examples = examples
         self.k_tools = k_tools
         self.k_examples = k_examples
-        self.enabled = enabled
 
     @cached_property
     def _tool_vectors(self) -> np.ndarray:
@@ -65,10 +63,8 @@ class Retriever:
         return embeddings.embed([e.instruction for e in self.examples])
 
     def select(self, instruction: str, signature: Signature) -> tuple[list[str], list[Example]]:
-        """Tool names and examples for this question (everything, when retrieval is off)."""
+        """Tool names and examples for this question."""
         names = list(self.toolset.tools)
-        if not self.enabled:
-            return names, list(self.examples)
         query = embeddings.embed([instruction])[0]
         ex_scores = self._example_vectors @ query if self.examples else np.zeros(0)
         ex_scores = ex_scores + np.array([0.15 if e.params == signature.params else 0.0 for e in self.examples])

@@ -175,7 +175,3 @@ def _refused(kind: str, *errors: str) -> CompiledProgram:
     match = _LINE.match(errors[0])
     return CompiledProgram(code=None, errors=tuple(errors), kind=kind, line=int(match.group(1)) if match else None)
 
-
-def check_program(program: str) -> list[str]:
-    """Syntax and policy problems of a program, without running it (empty when it may run)."""
-    return list(compile_program(program).errors)

@@ -47,6 +47,16 @@ class ToolCallRecord:
     result: Any = None
     error: str | None = None
     seconds: float = 0.0
+    backends: dict[str, str] = field(default_factory=dict)  # capability -> the backend that served it
+
+
+@dataclass(frozen=True)
+class Served:
+    """What a dispatch gives back for one tool call: the JSON result, and the backend that served
+    each capability the tool uses (the sandbox only records them)."""
+
+    value: Any
+    backends: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -108,12 +108,11 @@ class Worker:
     def run(self, code: Any) -> None:
         namespace = build_namespace(self.start["tools"], self.call_tool, self.write_output,
                                     self.limits["max_output_bytes"], self.violation)
-        entry = self.start["entry"]
         try:
             exec(code, namespace)
-            func = namespace.get(entry)
+            func = namespace.get("main")
             if not callable(func):
-                self.fail("RUNTIME", f"the program defines no function {entry}()", None)
+                self.fail("RUNTIME", "the program defines no function main()", None)
                 return
             value = func(**self.start["inputs"])
         except MemoryError as exc:

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import click
 
-from copilot.cli_options import llm_options
+from copilot.cli_flags import llm_options
 from copilot.errors import CopilotError
-from copilot.pools import TaskRecord, load_pool
-from copilot.suites.dynamic_superb import PHASE1_POOL, load_instance, select_tasks
+from copilot.pools import TaskRecord, load_pool, select_tasks
+from copilot.suites.dynamic_superb import PHASE1_POOL, load_instance
 from copilot.suites.items import BenchDataError, MissingInstanceError
 from copilot.suites.phase2 import PHASE2_POOL, phase2_report, select_phase2
 from copilot.suites.phase2_metrics import Phase2Judge
@@ -157,7 +157,7 @@ def dynamic_superb(tasks: str, data: str, out: Path, pool: str, limit: int | Non
     """
     with _user_errors():
         _quiet_datasets()
-        selected = select_tasks(tasks, pool)
+        selected = select_tasks(pool, tasks)
         if data != "hf" and not Path(data).is_dir():
             raise BenchDataError(f"--data {data}: no such folder (use 'hf' for the hub)")
         out.mkdir(parents=True, exist_ok=True)

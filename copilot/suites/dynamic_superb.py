@@ -20,7 +20,6 @@ so it is reported before the run and never scored as a wrong answer.
 
 from __future__ import annotations
 
-import difflib
 import os
 import random
 import re
@@ -29,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from copilot.options import option_letters, split_options
-from copilot.pools import TaskRecord, load_pool
+from copilot.pools import TaskRecord
 from copilot.suites.items import AudioRef, BenchDataError, BenchItem, MissingInstanceError
 
 PHASE1_POOL = "dynamic_superb_phase1"
@@ -39,21 +38,6 @@ TEXT_COLUMNS = ("word", "text", "sentence", "transcription")
 _METADATA_FILES = ("metadata.jsonl", "metadata.csv")
 SAMPLE_SEED = 0  # --limit samples are the same on every run, so a rerun resumes the same items
 _SHOWN_ERRORS = 3
-
-
-def select_tasks(names: str, pool: str | Path = PHASE1_POOL) -> list[TaskRecord]:
-    """The pool's records for ``all`` or a comma-separated list of instance names, in pool order."""
-    records = load_pool(pool)
-    if names.strip().lower() == "all":
-        return records
-    by_name = {r.task: r for r in records}
-    wanted = [n.strip() for n in names.split(",") if n.strip()]
-    unknown = [n for n in wanted if n not in by_name]
-    if unknown:
-        hints = {n: difflib.get_close_matches(n, by_name, n=2) for n in unknown}
-        detail = "; ".join(f"{n!r} (did you mean {', '.join(h)}?)" if h else repr(n) for n, h in hints.items())
-        raise BenchDataError(f"unknown task(s) in pool {pool}: {detail}")
-    return [by_name[n] for n in dict.fromkeys(wanted)]
 
 
 def open_instance(record: TaskRecord, data: str | Path):

@@ -44,7 +44,7 @@ class _ItemActor:
         self.store = None
         try:
             self.answerer = factory()
-            self.store = getattr(self.answerer, "cache", None)  # a Copilot's ProgramStore
+            self.store = getattr(self.answerer, "store", None)  # a Copilot's ProgramStore
         except CopilotError as exc:  # bad settings: reported by the driver in one line
             self.error = f"{type(exc).__name__}: {exc}"
         self.load_s = time.perf_counter() - started

@@ -123,6 +123,9 @@ def finished_keys(records: Iterable[dict[str, Any]]) -> set[tuple[str, str]]:
     return {(r["task"], r["id"]) for r in latest_records(records) if not r.get("retry")}
 
 
+_ANSWER_FIELDS = ("answer", "value", "ok", "error", "program_id", "from_cache", "attempts", "tokens")
+
+
 def item_record(item: BenchItem, answer: Any | None, error: str | None, seconds: float,
                 retry: bool = False) -> dict[str, Any]:
     """The predictions-file line for one item (``answer`` None when it failed before ``ask`` returned)."""
@@ -134,10 +137,9 @@ def item_record(item: BenchItem, answer: Any | None, error: str | None, seconds:
         "from_cache": False, "attempts": 0, "timings": {"item_s": round(seconds, 4)}, "tokens": {},
     }
     if answer is not None:
-        record.update(answer=answer.answer, value=answer.value, ok=bool(answer.ok), error=answer.error,
-                      program_id=answer.program_id, from_cache=bool(answer.from_cache),
-                      attempts=answer.attempts, tokens=dict(answer.tokens))
-        record["timings"].update(answer.timings)
+        data = answer.to_dict(with_trace=False)  # the one JSON form of an answer
+        record.update({name: data[name] for name in _ANSWER_FIELDS})
+        record["timings"].update(data["timings"])
     return record
 
 

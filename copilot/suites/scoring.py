@@ -44,6 +44,12 @@ class OptionJudge:
 
     Verdicts are cached by (instruction, options, answer), in memory and, when ``cache_path`` is
     given, in an append-only JSONL file so a resumed report does not ask again.
+
+    It does not share the system's own option mapper (``choose_option``, which the planner uses to
+    map a free answer, always returns some option): the judge only reads which option an answer
+    *states*, and says NONE otherwise. Given the mapper, scoring could make the very hop from an
+    attribute to an option (a language to a country) that the planner refused to guess, and grade
+    the system on an answer it did not give.
     """
 
     def __init__(self, llm: ChatModel, cache_path: str | Path | None = None) -> None:

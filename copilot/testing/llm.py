@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from copilot.llm.base import Completion, Message
+from copilot.llm.base import ChatModel, Completion, Message
 
 
-class ScriptedLLM:
+class ScriptedLLM(ChatModel):
     """Replies from a list, in order: for tests of the logic around the LLM.
 
     A reply may be a string or a callable taking the messages and returning a string. Every call
     is recorded in ``calls``; running out of replies is an error, so a test sees extra calls.
     """
 
-    name = "scripted"
+    name = backend = "scripted"
 
     def __init__(self, replies: Sequence[object]) -> None:
         self.replies = list(replies)

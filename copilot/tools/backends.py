@@ -15,13 +15,15 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar, overload
 
 from copilot.config import Settings, load_settings
-from copilot.errors import BackendUnavailableError
+from copilot.errors import BackendUnavailableError, ConfigError
+from copilot.llm.base import ChatModel
 from copilot.tools.results import ResultCache
 
 _REGISTRY: dict[str, dict[str, type[Backend]]] = {}
+B = TypeVar("B", bound="Backend")
 
 
 class Backend:
@@ -75,7 +77,10 @@ class Runtime:
     each model once.
     """
 
-    def __init__(self, settings: Settings | None = None, llm: Any = None) -> None:
+    def __init__(self, settings: Settings | None = None, llm: ChatModel | None = None) -> None:
+        if llm is not None and not isinstance(llm, ChatModel):
+            raise ConfigError(f"llm: {type(llm).__name__} is not a copilot.llm.ChatModel (subclass it, or wrap a "
+                              "LangChain chat model in copilot.llm.remote.LangChainLLM)")
         self.settings = settings or load_settings()
         self._llm = llm
         self._loaded: dict[str, Backend] = {}
@@ -86,7 +91,7 @@ class Runtime:
         self.results = ResultCache(folder, lambda cap: self.resolve(cap).identity(self.settings))
 
     @property
-    def llm(self) -> Any:
+    def llm(self) -> ChatModel:
         """The chat model that ``query_llm`` uses; built from settings on first use."""
         with self._lock:
             if self._llm is None:
@@ -122,8 +127,19 @@ class Runtime:
             reasons.append(f"{cls.name}: {reason}")
         raise BackendUnavailableError(f"no backend for {capability} can run here ({'; '.join(reasons)})")
 
-    def get(self, capability: str) -> Backend:
-        """The loaded backend instance for a capability (loaded on first use)."""
+    @overload
+    def get(self, capability: type[B]) -> B: ...
+
+    @overload
+    def get(self, capability: str) -> Backend: ...
+
+    def get(self, capability: str | type[Backend]) -> Backend:
+        """The loaded backend instance for a capability (loaded on first use).
+
+        Given the capability's interface class (``runtime.get(ASR)``), the result is typed as one.
+        """
+        if not isinstance(capability, str):
+            capability = capability.capability
         with self._lock:
             cls = self.resolve(capability)
             key = f"{capability}:{cls.name}"
@@ -146,7 +162,7 @@ class Runtime:
 
     def load_seconds_total(self) -> float:
         """Seconds spent loading models so far, the LLM's included (for the latency breakdown)."""
-        return sum(self.load_seconds.values()) + getattr(self._llm, "load_seconds", 0.0)
+        return sum(self.load_seconds.values()) + (self._llm.load_seconds if self._llm is not None else 0.0)
 
 
 _DEFAULT: Runtime | None = None

@@ -61,10 +61,6 @@ class ResultCache:
         with self._lock:
             self._memory.clear()
 
-    def keys_in_memory(self) -> list[str]:
-        with self._lock:
-            return list(self._memory)
-
     def put(self, key: str, encoded: str) -> None:
         with self._lock:
             self._memory[key] = encoded

@@ -35,6 +35,7 @@ from starlette.concurrency import run_in_threadpool
 
 from copilot.audio import Audio, load_audio
 from copilot.errors import CopilotError
+from copilot.planner.records import Answer
 from copilot.planner.signature import infer_signature
 from copilot.ui.picture import audio_picture, overlays
 
@@ -109,9 +110,9 @@ def _json_text(value: Any) -> str:
     return text if len(text) <= SHOWN_CHARS else text[:SHOWN_CHARS] + f"… ({len(text)} characters)"
 
 
-def answer_view(answer: Any, audio_names: list[str]) -> dict[str, Any]:
-    """What the page shows of an Answer, read defensively through ``to_dict()``."""
-    data = answer.to_dict() if hasattr(answer, "to_dict") else dict(vars(answer))
+def answer_view(answer: Answer, audio_names: list[str]) -> dict[str, Any]:
+    """What the page shows of an Answer, read from its one JSON form (``to_dict()``)."""
+    data = answer.to_dict()
     calls = [c for c in data.get("tool_calls") or [] if isinstance(c, dict)]
     return {
         "ok": bool(data.get("ok")), "answer": data.get("answer"), "error": data.get("error"),

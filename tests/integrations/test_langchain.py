@@ -33,7 +33,7 @@ URL = "https://example.com/talk.wav"
 @pytest.fixture
 def copilot(tmp_path, monkeypatch):
     monkeypatch.setenv("COPILOT_CACHE_DIR", str(tmp_path / "cache"))
-    return Copilot(llm=ScriptedLLM([SPEECH_PROGRAM]), program_cache=False)
+    return Copilot(llm=ScriptedLLM([SPEECH_PROGRAM]), store_programs=False)
 
 
 def _example():

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from copilot.llm.base import Completion, choose_option
+from copilot.llm.base import ChatModel, Completion, choose_option
 from copilot.llm.remote import OpenAILLM
 from copilot.testing.llm import ScriptedLLM
 from tests.llm.test_remote import ChatServer
@@ -14,7 +14,7 @@ from tests.llm.test_remote import ChatServer
 ANIMALS = ["dog", "cow", "cat", "pig"]
 
 
-class PositionBiasedScorer:
+class PositionBiasedScorer(ChatModel):
     """Letter scores = a strong pull toward "A" plus a weaker pull toward the option "cow"."""
 
     name = "biased"

@@ -10,13 +10,12 @@ import pytest
 import tomllib
 
 from benchmarks.planning_eval import evalset
-from copilot.options import normalise
-from copilot.planner.retrieval import Example, load_examples
 from copilot.audio import Audio
+from copilot.options import normalise
 from copilot.planner.checks import before_run, first_refusal
 from copilot.planner.question import Program, Question
-from copilot.planner.retrieval import load_examples
-from copilot.sandbox.policy import check_program
+from copilot.planner.retrieval import Example, load_examples
+from copilot.sandbox.policy import compile_program
 from copilot.tools import load_toolset
 
 EXAMPLES = load_examples()
@@ -25,7 +24,7 @@ TOOLSET = load_toolset("speech")
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=[e.instruction[:40] for e in EXAMPLES])
 def test_example_is_policy_clean_and_calls_only_real_tools(example):
-    assert check_program(example.program) == []
+    assert compile_program(example.program).errors == ()
     tools = load_toolset("speech").tools
     main = next(n for n in ast.parse(example.program).body if isinstance(n, ast.FunctionDef) and n.name == "main")
     assert tuple(a.arg for a in main.args.args) == example.params

@@ -61,16 +61,16 @@ def test_no_reuse_across_tasks_or_signatures(tmp_path):
 def test_no_cache_bypasses_the_store_and_the_library(tmp_path):
     cp, llm = make([DURATION], tmp_path)
     cp.ask("How long is this recording, in seconds?", audio=[SPEECH])
-    bare, bare_llm = make([DURATION, DURATION], tmp_path, program_cache=False)
+    bare, bare_llm = make([DURATION, DURATION], tmp_path, store_programs=False)
     for question in ("How long is this recording, in seconds?", "How many seconds long is this recording?"):
         assert bare.ask(question, audio=[SPEECH]).source == "planned"
-    assert len(bare_llm.calls) == 2 and len(cp.cache.entries()) == 1
+    assert len(bare_llm.calls) == 2 and len(cp.store.entries()) == 1
 
 
 def test_the_store_lists_and_drops_entries(tmp_path):
     cp, _ = make([DURATION], tmp_path)
     cp.ask("How long is this recording, in seconds?", audio=[SPEECH])
-    entry = Copilot(llm=ScriptedLLM([]), settings=Settings(cache_dir=tmp_path)).cache.entries()[0]  # a new process
+    entry = Copilot(llm=ScriptedLLM([]), settings=Settings(cache_dir=tmp_path)).store.entries()[0]  # a new process
     assert entry["instruction"] == "How long is this recording, in seconds?" and entry["llm"] == "scripted"
     assert entry["uses"][0]["answer"] == "7.1"
-    assert cp.cache.drop(entry["key"]) and cp.cache.entries() == []
+    assert cp.store.drop(entry["key"]) and cp.store.entries() == []

@@ -120,7 +120,7 @@ def test_a_backend_that_cannot_run_goes_to_the_user_not_to_the_repair_loop(tmp_p
     cp, llm = make([program], tmp_path, backends={"asr": "whisper-hub"})
     with pytest.raises(SetupError, match="transcribe cannot run here"):
         cp.ask("What does the speaker say?", audio=[SPEECH])
-    assert len(llm.calls) == 1 and cp.cache.entries() == []
+    assert len(llm.calls) == 1 and cp.store.entries() == []
 
 
 def test_a_stored_program_that_ignores_its_tools_is_flagged_and_planned_anew(tmp_path):
@@ -130,7 +130,7 @@ def test_a_stored_program_that_ignores_its_tools_is_flagged_and_planned_anew(tmp
     cp, llm = make([parrot, honest], tmp_path)
     first = cp.ask("What does the speaker say?", audio=[SPEECH])
     second = cp.ask("What does the speaker say?", audio=[SHORT])  # same answer, different tool results
-    entry = cp.cache.entries()[0]
+    entry = cp.store.entries()[0]
     assert first.answer == second.answer == "the quick brown fox" and entry["flagged"]
     third = cp.ask("What does the speaker say?", audio=[SHORT])
     assert third.source == "planned" and third.answer != "the quick brown fox" and len(llm.calls) == 2

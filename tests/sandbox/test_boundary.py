@@ -11,12 +11,22 @@ import json
 import os
 import socket
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
 from copilot.sandbox import layers
-from copilot.sandbox.runner import _PACKAGE_ROOT, worker_environment
+from copilot.sandbox.session import launch_worker, worker_environment
+
+
+def _run(script: str, *args: str, cwd) -> subprocess.CompletedProcess:
+    """Run a script as a worker is started (one launch helper for both), its output captured."""
+    proc = launch_worker(script, *args, cwd=str(cwd), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        stdout, stderr = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+    return subprocess.CompletedProcess(proc.args, proc.returncode, stdout, stderr)
+
 
 ESCAPED = r'''
 import json, os, socket, sys
@@ -52,9 +62,7 @@ print(json.dumps(out))
 def _escaped_worker(canary: Path, port: int) -> dict:
     workdir = tempfile.mkdtemp(prefix="copilot-sandbox-test-")
     try:
-        proc = subprocess.run([sys.executable, "-I", "-S", "-B", "-c", ESCAPED, _PACKAGE_ROOT, str(port),
-                               str(canary)], cwd=workdir, env=worker_environment(), capture_output=True,
-                              text=True, timeout=30, stdin=subprocess.DEVNULL)
+        proc = _run(ESCAPED, str(port), str(canary), cwd=workdir)
     finally:
         os.rmdir(workdir)
     assert proc.returncode == 0, proc.stderr
@@ -121,8 +129,7 @@ def test_landlock_and_seccomp_each_hold_on_their_own(tmp_path):
     """Each layer alone, in an unisolated child: neither depends on the other (or on a chroot)."""
     outcomes = {}
     for layer in ("landlock", "seccomp"):
-        proc = subprocess.run([sys.executable, "-I", "-S", "-B", "-c", SINGLE_LAYER, _PACKAGE_ROOT, layer],
-                              cwd=tmp_path, env=worker_environment(), capture_output=True, text=True, timeout=30)
+        proc = _run(SINGLE_LAYER, layer, cwd=tmp_path)
         outcomes[layer] = json.loads(proc.stdout)
     assert outcomes["seccomp"]["applied"].startswith(layers.SECCOMP)
     assert outcomes["seccomp"] | {"applied": ""} == {"applied": "", "open": "PermissionError",
@@ -143,8 +150,7 @@ def _isolation_report(preload: list[str]) -> list[str]:
             "'max_file_bytes': 0}, json.loads(sys.argv[2]))))")
     workdir = tempfile.mkdtemp()
     try:
-        proc = subprocess.run([sys.executable, "-I", "-S", "-B", "-c", code, _PACKAGE_ROOT, json.dumps(preload)],
-                              cwd=workdir, env=worker_environment(), capture_output=True, text=True, timeout=30)
+        proc = _run(code, json.dumps(preload), cwd=workdir)
     finally:
         os.rmdir(workdir)
     return json.loads(proc.stdout)

@@ -7,9 +7,9 @@ import time
 import pytest
 
 from copilot.errors import ErrorKind
-from copilot.sandbox import runner as runner_module
+from copilot.sandbox import session as session_module
 from copilot.sandbox.records import Limits
-from copilot.sandbox.runner import run_program
+from copilot.sandbox.session import run_program
 
 LIMITS = Limits(cpu_s=2, wall_s=2, total_s=4, memory_mb=256)
 # A stand-in worker: argv is [-c, package root, fd_in, fd_out], as for the real one.
@@ -18,7 +18,7 @@ SEND = "def send(b):\n    os.write(fd, struct.pack('>I', len(b)) + b)\n"
 
 
 def run_with_worker(monkeypatch, script: str):
-    monkeypatch.setattr(runner_module, "BOOTSTRAP", PRELUDE + SEND + script)
+    monkeypatch.setattr(session_module, "BOOTSTRAP", PRELUDE + SEND + script)
     started = time.monotonic()
     result = run_program("def main():\n    return 1\n", {}, limits=LIMITS)
     return result, time.monotonic() - started

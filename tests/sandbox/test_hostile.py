@@ -16,7 +16,7 @@ import pytest
 
 from copilot.errors import ErrorKind
 from copilot.sandbox.records import Limits
-from copilot.sandbox.runner import run_program
+from copilot.sandbox.session import run_program
 from copilot.tools.bridge import ToolBridge
 
 from .conftest import TOOLS

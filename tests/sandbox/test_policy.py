@@ -1,13 +1,17 @@
-"""check_program: the compile-time rules, their messages (which go back to the LLM), and what stays legal."""
+"""compile_program: the compile-time rules, their messages (which go back to the LLM), and what stays legal."""
 
 from __future__ import annotations
 
 import pytest
 
 from copilot.errors import ErrorKind
-from copilot.sandbox.policy import MAX_SOURCE_CHARS, check_program, compile_program
+from copilot.sandbox.policy import MAX_SOURCE_CHARS, compile_program
 from copilot.sandbox.records import Limits
-from copilot.sandbox.runner import run_program
+from copilot.sandbox.session import run_program
+
+
+def problems(program: str) -> list[str]:
+    return list(compile_program(program).errors)
 
 
 @pytest.mark.parametrize(("program", "expected"), [
@@ -27,8 +31,8 @@ from copilot.sandbox.runner import run_program
     ("def f(d, g):\n    d[g()] += 1\n", "Line 2: Augmented assignment of object items"),
 ])
 def test_rule_and_line_are_named(program, expected):
-    problems = check_program(program)
-    assert problems and problems[0].startswith(expected), problems
+    found = problems(program)
+    assert found and found[0].startswith(expected), found
 
 
 @pytest.mark.parametrize("program", [
@@ -40,7 +44,7 @@ def test_rule_and_line_are_named(program, expected):
     "def main():\n    return getattr('abc', 'upper')()\n",
 ])
 def test_legitimate_constructs_pass(program):
-    assert check_program(program) == []
+    assert problems(program) == []
 
 
 def test_augmented_item_assignment_keeps_its_meaning():
@@ -72,7 +76,7 @@ def test_syntax_errors_are_their_own_kind():
 
 
 def test_oversized_and_overnested_programs_are_refused_without_crashing():
-    assert check_program("x = 1\n" * (MAX_SOURCE_CHARS // 6 + 1))[0].startswith("Line 1: the program has")
+    assert problems("x = 1\n" * (MAX_SOURCE_CHARS // 6 + 1))[0].startswith("Line 1: the program has")
     deep = compile_program("x = " + "+".join(["1"] * 50_000) + "\n")
     assert deep.code is None and deep.kind in ("SYNTAX", "POLICY")
 

@@ -13,7 +13,7 @@ from copilot.audio import Audio
 from copilot.cli import main
 from copilot.config import Settings
 from copilot.errors import ConfigError, CopilotError
-from copilot.sandbox import layers
+from copilot.sandbox import host, layers
 from copilot.testing.llm import ScriptedLLM
 
 PROGRAM = "```python\ndef main(audio):\n    return 'yes' if audio_properties(audio)['duration_s'] > 0 else 'no'\n```"
@@ -25,8 +25,8 @@ WEAK = ("no namespaces (unshare refused: Operation not permitted; with a user na
 
 @pytest.fixture()
 def weak_machine(monkeypatch):
-    monkeypatch.setattr(layers, "_PROBED", [WEAK])
-    monkeypatch.setattr(layers, "_WARNED", [])
+    monkeypatch.setattr(host, "_PROBED", [WEAK])
+    monkeypatch.setattr(host, "_WARNED", [])
 
 
 def _ask(tmp_path, setting: str):
@@ -39,9 +39,9 @@ def _ask(tmp_path, setting: str):
 
 
 def test_this_machine_has_strong_layers():
-    strong, why = layers.strong_layers(layers.probe())
+    strong, why = layers.strong_layers(host.probe())
     assert strong, why
-    assert layers.mode(layers.probe()) in (layers.ROOT_MODE, layers.USER_NAMESPACE, layers.NO_NAMESPACE)
+    assert layers.mode(host.probe()) in (layers.ROOT_MODE, layers.USER_NAMESPACE, layers.NO_NAMESPACE)
 
 
 def test_strong_layers_reads_each_mode():
@@ -59,7 +59,7 @@ def test_strict_refuses_to_run_generated_code_on_a_weak_machine(tmp_path, weak_m
 
 
 def test_default_warns_once_and_runs(tmp_path, weak_machine):
-    with pytest.warns(layers.SandboxWarning, match="SANDBOX WEAK"):
+    with pytest.warns(host.SandboxWarning, match="SANDBOX WEAK"):
         assert _ask(tmp_path, "warn").answer == "yes"
     with warnings.catch_warnings():
         warnings.simplefilter("error")
@@ -79,7 +79,7 @@ def test_doctor_reports_the_layers_of_this_machine(monkeypatch, tmp_path):
     monkeypatch.setenv("COPILOT_CACHE_DIR", str(tmp_path))
     result = CliRunner().invoke(main, ["doctor"])
     assert result.exit_code == 0, result.output
-    report = layers.probe()
+    report = host.probe()
     assert f"Sandbox: {layers.mode(report)} mode; kernel layers keep programs from files and the network" \
         in result.output
     assert all(entry in result.output for entry in report)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 
@@ -25,6 +25,9 @@ class FakeAnswer:
     tool_calls: list = field(default_factory=list)
     timings: dict = field(default_factory=lambda: {"total_s": 0.0})
     tokens: dict = field(default_factory=dict)
+
+    def to_dict(self, with_trace: bool = True) -> dict[str, Any]:
+        return asdict(self)
 
 
 @dataclass

@@ -83,7 +83,7 @@ def test_sakura_command(sakura_root, tmp_path, fake):
 
 
 @pytest.mark.parametrize("args,message", [
-    (["dynamic-superb", "--tasks", "NoSuchTask"], "unknown task"),
+    (["dynamic-superb", "--tasks", "NoSuchTask"], "has no task(s) ['NoSuchTask']"),
     (["dynamic-superb", "--tasks", TASKS, "--data", "/nonexistent"], "no such folder"),
     (["sakura", "--data", "/nonexistent"], "no such SAKURA folder"),
 ])

@@ -12,15 +12,14 @@ import datasets
 import pytest
 from click.testing import CliRunner
 
-from copilot.errors import NotAudioError
-from copilot.pools import load_pool
+from copilot.errors import CopilotError, NotAudioError
+from copilot.pools import load_pool, select_tasks
 from copilot.suites import cli
 from copilot.suites.dynamic_superb import (
     column_plan,
     instance_items,
     load_instance,
     open_instance,
-    select_tasks,
     stratified_sample,
 )
 from copilot.suites.items import AudioRef, BenchDataError, MissingInstanceError
@@ -137,11 +136,13 @@ def test_column_plan_names_what_is_missing():
 
 
 def test_select_tasks():
-    assert len(select_tasks("all")) == 55
-    picked = select_tasks("SpeakerVerification_VCTK, SpeechDetection_LJSpeech")
+    pool = "dynamic_superb_phase1"
+    assert len(select_tasks(pool, "all")) == len(select_tasks(pool)) == 55
+    picked = select_tasks(pool, "SpeakerVerification_VCTK, SpeechDetection_LJSpeech")
     assert [r.task for r in picked] == ["SpeakerVerification_VCTK", "SpeechDetection_LJSpeech"]
-    with pytest.raises(BenchDataError, match="did you mean SpeechDetection_LJSpeech"):
-        select_tasks("SpeechDetection_LJspeech")
+    assert select_tasks(pool, ["SpeechDetection_LJSpeech", "SpeakerVerification_VCTK"]) == picked[::-1]
+    with pytest.raises(CopilotError, match="did you mean SpeechDetection_LJSpeech"):
+        select_tasks(pool, "SpeechDetection_LJspeech")
 
 
 def test_local_folder_errors(tmp_path):

@@ -182,7 +182,7 @@ def arousal(cues: dict[str, float]) -> float | None:
 
 
 class EmotionEstimator(Backend):
-    """What an "emotion" backend does: ``runtime.get("emotion").estimate(audio)``."""
+    """What an "emotion" backend does: ``runtime.get(EmotionEstimator).estimate(audio)``."""
 
     capability = "emotion"
 
@@ -270,7 +270,7 @@ def emotion(audio: Audio, candidates: list[str] | None = None) -> dict:
     silent = without_speech(audio, "the emotion", scores={}, unmapped=[])
     if silent:
         return silent  # Whisper's words alone do not count: it hears "Thank you." in music
-    result = current_runtime().get("emotion").estimate(audio)
+    result = current_runtime().get(EmotionEstimator).estimate(audio)
     scores, unmapped = {k: round(v, 4) for k, v in result["scores"].items()}, []
     if candidates is not None:
         scores, unmapped = over_candidates(result["scores"], candidates)

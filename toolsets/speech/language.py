@@ -37,7 +37,7 @@ REGION_TAG = re.compile(r"([a-zA-Z]{2})[-_][a-zA-Z]{2,4}")  # "en-US", "pt_BR"
 
 
 class LanguageIdentifier(Backend):
-    """What a "language_id" backend does: ``runtime.get("language_id").probabilities(audio)``."""
+    """What a "language_id" backend does: ``runtime.get(LanguageIdentifier).probabilities(audio)``."""
 
     capability = "language_id"
 
@@ -108,7 +108,7 @@ def identify_language(audio: Audio, candidates: list[str] | None = None) -> dict
     silent = without_speech(audio, "the spoken language", code=None, name=None, scores={})
     if silent:
         return silent
-    probs = current_runtime().get("language_id").probabilities(audio)
+    probs = current_runtime().get(LanguageIdentifier).probabilities(audio)
     heard = max(probs, key=probs.get)
     result = _identify(probs, heard, candidates)
     if probs[heard] < LOW_SCORE:

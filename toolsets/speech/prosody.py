@@ -27,7 +27,7 @@ SILENCE_DB = -50.0  # frames quieter than this (dBFS) count as pauses
 
 
 class PitchTracker(Backend):
-    """What a "pitch" backend does: ``runtime.get("pitch").track(audio)``."""
+    """What a "pitch" backend does: ``runtime.get(PitchTracker).track(audio)``."""
 
     capability = "pitch"
 
@@ -109,7 +109,7 @@ def f0_stats(f0: np.ndarray) -> dict:
 
 def pitch_track(audio: Audio) -> tuple[np.ndarray, np.ndarray]:
     """Frame times and F0 from the configured pitch backend."""
-    return current_runtime().get("pitch").track(audio)
+    return current_runtime().get(PitchTracker).track(audio)
 
 
 @tool(uses=("pitch",))

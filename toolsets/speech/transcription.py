@@ -93,7 +93,7 @@ def whisper_language_probabilities(model: Any, audio: Audio) -> dict[str, float]
 
 
 class ASR(Backend):
-    """What an "asr" backend does: ``runtime.get("asr").transcribe(audio, language)``."""
+    """What an "asr" backend does: ``runtime.get(ASR).transcribe(audio, language)``."""
 
     capability = "asr"
 
@@ -211,4 +211,4 @@ def transcribe(audio: Audio, language: str | None = None) -> dict:
     silent = without_speech(audio, "what is said", text="", language=None, segments=[], words=[])
     if silent:
         return silent
-    return current_runtime().get("asr").transcribe(audio, code)
+    return current_runtime().get(ASR).transcribe(audio, code)

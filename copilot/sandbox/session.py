@@ -1,9 +1,10 @@
-"""The host side: start a worker per program, serve its tool calls, enforce deadlines, classify the end.
+"""One program run on the host side: start a worker, serve its tool calls, enforce deadlines, classify the end.
 
 Tool calls are served here, in the caller's thread, never in the worker, through a ``dispatch``
 callable the caller gives (``copilot.tools.bridge.ToolBridge``): the sandbox knows nothing about
-tools beyond their names and argument names. Everything from the worker is untrusted bytes: frames are size-capped and parsed as JSON
-only; nothing is unpickled and nothing the program made is passed to ``str()`` or ``repr()`` here.
+tools beyond their names and argument names. Everything from the worker is untrusted bytes: frames
+are size-capped and parsed as JSON only; nothing is unpickled and nothing the program made is passed
+to ``str()`` or ``repr()`` here. :class:`copilot.sandbox.host.Sandbox` is the front door to this.
 """
 
 from __future__ import annotations
@@ -26,12 +27,13 @@ from copilot.errors import CopilotError, ErrorKind, SetupError
 from copilot.sandbox.namespace import Printer
 from copilot.sandbox.policy import CompiledProgram, compile_program
 from copilot.sandbox.protocol import FrameError, FrameReader, write_frame
-from copilot.sandbox.records import Limits, SandboxResult, ToolCallRecord
+from copilot.sandbox.records import Limits, SandboxResult, Served, ToolCallRecord
 from copilot.sandbox.worker import BOOTSTRAP
 
 
 class Dispatch(Protocol):
-    """What serves a program's tool calls: argument names per tool, and the call itself.
+    """What serves a program's tool calls: argument names per tool, and the call itself (its result
+    and the backends that served it).
 
     A :class:`~copilot.errors.CopilotError` from a call goes back to the program as its ``ToolError``;
     a :class:`~copilot.errors.SetupError` ends the run (``ErrorKind.ENVIRONMENT``), since no program
@@ -40,20 +42,20 @@ class Dispatch(Protocol):
 
     params: Mapping[str, Sequence[str]]
 
-    def __call__(self, name: str, args: dict[str, Any]) -> Any: ...
+    def __call__(self, name: str, args: dict[str, Any]) -> Served: ...
 
 
 class _NoTools:
     params: Mapping[str, Sequence[str]] = {}
 
-    def __call__(self, name: str, args: dict[str, Any]) -> Any:
+    def __call__(self, name: str, args: dict[str, Any]) -> Served:
         raise CopilotError(f"there is no tool {name!r}; this run has no tools")
 
 
 NO_TOOLS: Dispatch = _NoTools()
 
 DEFAULT_LIMITS = Limits()
-_PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
+PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
 _STDERR_TAIL = 2_000
 _KEEP_ARGS_BYTES = 64_000
 _MAX_MESSAGE = 4_000
@@ -74,15 +76,20 @@ def worker_environment() -> dict[str, str]:
     return {"LC_ALL": "C.UTF-8", "PATH": "/usr/bin:/bin"}
 
 
+def launch_worker(script: str, *args: str, cwd: str, **popen: Any) -> subprocess.Popen:
+    """Start ``script`` as a worker does: ``python -I -S -B -c script <package root> *args`` in
+    ``cwd``, with nothing inherited (environment, stdin) from this process."""
+    return subprocess.Popen([sys.executable, "-I", "-S", "-B", "-c", script, PACKAGE_ROOT, *args],
+                            cwd=cwd, env=worker_environment(), stdin=subprocess.DEVNULL, **popen)
+
+
 def run_program(program: str | CompiledProgram, inputs: Mapping[str, object], dispatch: Dispatch = NO_TOOLS,
-                limits: Limits = DEFAULT_LIMITS, entry: str = "main") -> SandboxResult:
-    """Run ``entry(**inputs)`` of a generated program in a fresh, isolated worker process.
+                limits: Limits = DEFAULT_LIMITS) -> SandboxResult:
+    """Run ``main(**inputs)`` of a generated program in a fresh, isolated worker process.
 
     ``program`` is source text or what :func:`~copilot.sandbox.policy.compile_program` made of it.
     """
     started = time.monotonic()
-    if not entry.isidentifier() or entry.startswith("_"):
-        raise ValueError(f"entry must be a public function name, got {entry!r}")
     compiled = program if isinstance(program, CompiledProgram) else compile_program(program)
     if compiled.code is None:
         kind = ErrorKind.SYNTAX if compiled.kind == "SYNTAX" else ErrorKind.POLICY
@@ -91,7 +98,7 @@ def run_program(program: str | CompiledProgram, inputs: Mapping[str, object], di
                              error_message=f"the program {rule}:\n" + "\n".join(compiled.errors),
                              error_line=compiled.line)
     try:
-        start = json.dumps({"entry": entry, "inputs": dict(inputs), "limits": asdict(limits),
+        start = json.dumps({"inputs": dict(inputs), "limits": asdict(limits),
                             "modules": list(compiled.modules),
                             "tools": {name: list(params) for name, params in dispatch.params.items()}},
                            allow_nan=False).encode()
@@ -119,12 +126,9 @@ class _Session:
         to_worker_r, to_worker_w = os.pipe()
         from_worker_r, from_worker_w = os.pipe()
         try:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-I", "-S", "-B", "-c", BOOTSTRAP, _PACKAGE_ROOT,
-                 str(to_worker_r), str(from_worker_w)],
-                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                pass_fds=(to_worker_r, from_worker_w), cwd=workdir, env=worker_environment(),
-                start_new_session=True)
+            self.proc = launch_worker(BOOTSTRAP, str(to_worker_r), str(from_worker_w), cwd=workdir,
+                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                      pass_fds=(to_worker_r, from_worker_w), start_new_session=True)
         except BaseException:
             for fd in (to_worker_r, to_worker_w, from_worker_r, from_worker_w):
                 os.close(fd)
@@ -216,7 +220,7 @@ class _Session:
 
     def _serve_call(self, name: Any, args: Any, size: int) -> None:
         began = time.monotonic()
-        setup_error = None
+        setup_error, served = None, Served(None)
         try:
             if not isinstance(name, str):
                 raise CopilotError("tool names are strings")
@@ -224,7 +228,8 @@ class _Session:
                 raise CopilotError(f"{name}(): arguments must be passed by name")
             if len(self.calls) >= self.limits.max_tool_calls:
                 raise CopilotError(f"the program made more than {self.limits.max_tool_calls} tool calls")
-            value, error = self.dispatch(name, args), None
+            served = self.dispatch(name, args)
+            value, error = served.value, None
         except SetupError as exc:
             value, error, setup_error = None, str(exc), exc
         except CopilotError as exc:
@@ -237,7 +242,7 @@ class _Session:
         # max_tool_calls copies of max_call_bytes.
         kept = args if size <= _KEEP_ARGS_BYTES else f"<{size} bytes of arguments, not kept>"
         self.calls.append(ToolCallRecord(name=name[:200] if isinstance(name, str) else "<not a name>", args=kept,
-                                         result=value, error=error, seconds=seconds))
+                                         result=value, error=error, seconds=seconds, backends=served.backends))
         if setup_error is not None:
             raise _WorkerFailed(ErrorKind.ENVIRONMENT, f"{name} cannot run here: {setup_error}")
         reply = {"ok": True, "value": value} if error is None else {"ok": False, "error": error}
