@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import shutil
 import sys
-import time
 from pathlib import Path
 
 import click
 
 from copilot.errors import CopilotError
+from copilot.fileio import SETUP_LOG
 
 
 def sandbox_lines(setting: str) -> list[str]:
@@ -65,19 +65,6 @@ def llm_lines(settings) -> list[str]:
 CACHED = {"assets": "model weights joined from their packages", "llm-prefix": "the LLM's prompt-prefix states",
           "embeddings": "the sentence-embedding model's ONNX export", "programs": "validated programs",
           "results": "tool results", "analyser-llm": "the analyser's LLM replies", "corpus": "test recordings"}
-SETUP_LOG = "setup-times.tsv"  # "step<TAB>seconds<TAB>when" per line: scripts/timed.sh and record_setup_step
-
-
-def record_setup_step(folder: Path, step: str, seconds: float) -> None:
-    """Note that a one-time set-up step (joining the weights, the prefix state) took ``seconds``."""
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        with open(folder / SETUP_LOG, "a") as fh:
-            fh.write(f"{step}\t{seconds:.1f}\t{time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())}\n")
-    except OSError:
-        pass  # a read-only cache loses the note, nothing else
-
-
 def setup_lines(settings, environment: Path = Path(sys.prefix)) -> list[str]:
     """The latest time of each step, from the install (the environment's log) and first use (the cache's)."""
     lines = []

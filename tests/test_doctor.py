@@ -8,7 +8,8 @@ import subprocess
 import sys
 
 from copilot.config import Settings
-from copilot.doctor import record_setup_step, setup_lines
+from copilot.doctor import setup_lines
+from copilot.fileio import record_setup_step
 from tests.conftest import ROOT
 
 

@@ -31,8 +31,8 @@ from pathlib import Path
 
 from copilot import assets
 from copilot.config import Settings
-from copilot.doctor import record_setup_step
 from copilot.errors import LLMError
+from copilot.fileio import record_setup_step
 from copilot.llm.base import ChatModel, Completion, Message
 
 CONTEXT_TOKENS = 16384  # room for the static prefix (all tools and examples, ~7k tokens) plus repairs

@@ -9,14 +9,15 @@ compiled once; every check, the run and the store read it from there.
 from __future__ import annotations
 
 import ast
+import hashlib
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from copilot.audio import Audio
-from copilot.options import split_options
+from copilot.options import normalise, split_options
 from copilot.planner.signature import Signature, infer_signature
-from copilot.planner.store import ProgramStore
 from copilot.sandbox.policy import CompiledProgram, compile_program
 
 
@@ -48,7 +49,7 @@ class Question:
         inputs["question"] = instruction
         task = program_key or task_text or instruction
         return cls(instruction, dict(zip(signature.audio, recordings)), chosen, task, signature, inputs,
-                   program_key, toolset_version, ProgramStore.key(task, signature.key(), toolset_version))
+                   program_key, toolset_version, store_key(task, signature.key(), toolset_version))
 
 
 @dataclass(frozen=True)
@@ -85,3 +86,7 @@ class Program:
             return dict(question.inputs)
         return {k: v for k, v in question.inputs.items() if k in self.params or k not in ("options", "question")}
 
+
+def store_key(task: str, signature: str, toolset: str) -> str:
+    """Where a task's program is stored: its option-free wording, input signature and toolset version."""
+    return hashlib.sha256(json.dumps([normalise(task), signature, toolset]).encode()).hexdigest()[:24]

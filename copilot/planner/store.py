@@ -68,10 +68,6 @@ class ProgramStore:
         self._memory: dict[str, dict[str, Any]] = {}
         self._lock = threading.RLock()
 
-    @staticmethod
-    def key(task: str, signature: str, toolset: str) -> str:
-        return hashlib.sha256(json.dumps([normalise(task), signature, toolset]).encode()).hexdigest()[:24]
-
     # -- reuse: what the planner asks ---------------------------------------------------------
     def find(self, question: Question) -> Stored | None:
         """The program to try first for ``question``; a caller's program key names the task exactly,

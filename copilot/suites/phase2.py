@@ -20,8 +20,7 @@ from pathlib import Path
 from statistics import mean
 from typing import Any
 
-from copilot.pools import TaskRecord
-from copilot.suites.dynamic_superb import select_tasks
+from copilot.pools import TaskRecord, select_tasks
 from copilot.suites.phase2_metrics import METRICS, Phase2Judge, score_instance
 from copilot.suites.tables import Report, markdown_table
 
@@ -35,7 +34,7 @@ def select_phase2(tasks: str, pool: str | Path = PHASE2_POOL) -> list[TaskRecord
     if path.is_file():
         names = [line.split("#", 1)[0].strip() for line in path.read_text().splitlines()]
         tasks = ",".join(n for n in names if n)
-    return select_tasks(tasks, pool)
+    return select_tasks(pool, tasks)
 
 
 def score_phase2(records: Iterable[Mapping[str, Any]], tasks: Sequence[TaskRecord],
@@ -122,24 +121,3 @@ def phase2_report(records: Iterable[Mapping[str, Any]], tasks: Sequence[TaskReco
                              "official_judge": OFFICIAL_JUDGE, "tasks": rows, "domains": domains,
                              "task_types": types, "items": sum(r["n"] for r in rows)})
 
-
-def phase2_html(data: Mapping[str, Any]) -> str:
-    """The HTML report's body for a Phase-2 run, from its ``summary.json`` (judge verdicts included)."""
-    from copilot.suites.plots import bar_chart, esc
-    from copilot.suites.report import _program_link, _table
-
-    parts = []
-    for metric in dict.fromkeys(d["metric"] for d in data["domains"] if d["mean"] is not None):
-        rows = [(d["domain"], [d["mean"]]) for d in data["domains"] if d["metric"] == metric]
-        rows += [(f"type: {d['task_type']}", [d["mean"]]) for d in data["task_types"] if d["metric"] == metric]
-        pearson = metric == "Pearson r"
-        parts.append(f"<h2>{esc(metric)} per domain and task type</h2>"
-                     + bar_chart(rows, [metric], top=1.0 if pearson else 100.0, unit="" if pearson else "%"))
-    judge = data.get("judge")
-    parts.append("<h2>Per instance</h2><p class='muted'>"
-                 + esc(f"Classification judged by {judge} (official: {data['official_judge']})." if judge else
-                       "No judge: classification not scored.") + "</p>"
-                 + _table(["Instance", "Domain", "Type", "Metric", "n", "Score", "Unusable %", "Errors %", "Program"],
-                          [[r["task"], r["domain"], r["task_type"], r["metric"], r["n"], r["score"],
-                            r["unusable_pct"], r["error_pct"], _program_link(r["task"])] for r in data["tasks"]]))
-    return "".join(parts)

@@ -236,8 +236,6 @@ def build_report(run_dir: str | Path, pool: str | None = None, program_dirs: Ite
     written = json.loads((run / "summary.json").read_text()) if (run / "summary.json").is_file() else {}
     phase2 = written.get("benchmark") == "dynamic-superb-phase2"  # scored with the judge when it was written
     if phase2:
-        from copilot.suites.phase2 import phase2_html
-
         body, tasks = phase2_html(written), list(dict.fromkeys(r["task"] for r in records))
     else:
         body, tasks = _sakura(records) if sakura else _dynamic_superb(records, pool or PHASE1_POOL)
@@ -306,3 +304,22 @@ def report(run_dir: Path, html_file: Path | None, pool: str | None) -> None:
     except CopilotError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(str(path))
+
+
+def phase2_html(data: Mapping[str, Any]) -> str:
+    """The HTML report's body for a Phase-2 run, from its ``summary.json`` (judge verdicts included)."""
+    parts = []
+    for metric in dict.fromkeys(d["metric"] for d in data["domains"] if d["mean"] is not None):
+        rows = [(d["domain"], [d["mean"]]) for d in data["domains"] if d["metric"] == metric]
+        rows += [(f"type: {d['task_type']}", [d["mean"]]) for d in data["task_types"] if d["metric"] == metric]
+        pearson = metric == "Pearson r"
+        parts.append(f"<h2>{esc(metric)} per domain and task type</h2>"
+                     + bar_chart(rows, [metric], top=1.0 if pearson else 100.0, unit="" if pearson else "%"))
+    judge = data.get("judge")
+    parts.append("<h2>Per instance</h2><p class='muted'>"
+                 + esc(f"Classification judged by {judge} (official: {data['official_judge']})." if judge else
+                       "No judge: classification not scored.") + "</p>"
+                 + _table(["Instance", "Domain", "Type", "Metric", "n", "Score", "Unusable %", "Errors %", "Program"],
+                          [[r["task"], r["domain"], r["task_type"], r["metric"], r["n"], r["score"],
+                            r["unusable_pct"], r["error_pct"], _program_link(r["task"])] for r in data["tasks"]]))
+    return "".join(parts)

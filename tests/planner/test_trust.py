@@ -172,7 +172,7 @@ def test_a_question_no_tool_can_measure_gets_an_answer_that_names_the_capability
     ans = cp.ask("How old is the speaker?", audio=[SPEECH])
     assert (ans.ok, ans.answer, ans.program, len(llm.calls)) == (True, "cannot tell", "", 1)
     assert ans.caveats == ["no tool here can measure the speaker's age, so the recording cannot answer this question"]
-    assert ans.timings["total_s"] < 5 and cp.cache.entries() == []  # seconds, and nothing stored
+    assert ans.timings["total_s"] < 5 and cp.store.entries() == []  # seconds, and nothing stored
 
 
 def test_an_open_question_gets_a_program_that_never_touches_options(tmp_path):
@@ -209,7 +209,7 @@ def test_a_stored_program_with_another_questions_words_is_never_reused(tmp_path)
     cp, llm = make([honest], tmp_path)
     asked = "Which language is spoken? (a) German (b) French (c) Spanish"
     question = Question.make(asked, [load_audio(FRENCH_PATH)], None, None, None, cp.toolset.version)
-    cp.cache.put(question.store_key, old, task=question.task, signature=question.signature.key(),
+    cp.store.put(question.store_key, old, task=question.task, signature=question.signature.key(),
                  toolset=question.toolset, llm="an older model")
     ans = cp.ask(asked, audio=[FRENCH_PATH])
     assert [a.failure for a in ans.trace.attempts] == [ErrorKind.KNOWLEDGE, None]

@@ -28,15 +28,16 @@ from tests.ui.browser import chromium, console_errors, screenshot
 
 PROGRAMS = {  # task -> the program the scripted LLM writes for it
     "NoiseDetection_LJSpeech_MUSAN-Gaussian":
-        'def main(audio):\n    return "clean" if audio_properties(audio)["silence_ratio"] > 0 else "noisy"\n',
+        # sorted(options): "clean" before "noisy", "major" before "minor", whatever the item's order
+        'def main(audio, options):\n    return sorted(options)[0 if audio_properties(audio)["silence_ratio"] > 0 else 1]\n',
     "SpeechDetection_LJSpeech":
         'def main(audio):\n    return "yes" if audio_properties(audio)["duration_s"] >= 1.0 else "no"\n',
     "ChordClassification_AcousticGuitarAndPiano":
-        'def main(audio):\n    return "major" if audio_properties(audio)["rms_dbfs"] > -20 else "minor"\n',
+        'def main(audio, options):\n    return sorted(options)[0 if audio_properties(audio)["rms_dbfs"] > -20 else 1]\n',
 }
 SAKURA_PROGRAMS = {
-    "single": 'def main(audio):\n    return "Male" if audio_properties(audio)["duration_s"] > 2.5 else "Female"\n',
-    "multi": 'def main(audio):\n    return "he" if audio_properties(audio)["rms_dbfs"] > -20 else "she"\n',
+    "single": 'def main(audio, options):\n    return sorted(options)[1 if audio_properties(audio)["duration_s"] > 2.5 else 0]\n',
+    "multi": 'def main(audio, options):\n    return sorted(options)[0 if audio_properties(audio)["rms_dbfs"] > -20 else 1]\n',
 }
 VOID = {"meta", "br", "img", "input", "link", "hr"}
 

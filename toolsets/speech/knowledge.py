@@ -100,9 +100,9 @@ def implied_values(llm: ChatModel, attribute: str, options: list[str], labels: l
     def one_question_each() -> dict[str, dict[str, float]]:
         return {o: choose_option(llm, f'Which {attribute} does "{o}" go with?', labels).scores for o in options}
 
-    scorer = getattr(llm, "score_options", None)
-    if scorer is None:
+    if type(llm).score_options is ChatModel.score_options:  # a backend that cannot score letters
         return one_question_each()
+    scorer = llm.score_options
     runs: dict[str, list[list[float]]] = {o: [] for o in options}
     for shown in (labels, labels[::-1]):
         letters = LETTERS[: len(shown)]
