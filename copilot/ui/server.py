@@ -36,7 +36,6 @@ from starlette.concurrency import run_in_threadpool
 from copilot.audio import Audio, load_audio
 from copilot.errors import CopilotError
 from copilot.planner.records import Answer
-from copilot.planner.signature import infer_signature
 from copilot.ui.picture import audio_picture, overlays
 
 log = logging.getLogger(__name__)
@@ -110,9 +109,11 @@ def _json_text(value: Any) -> str:
     return text if len(text) <= SHOWN_CHARS else text[:SHOWN_CHARS] + f"… ({len(text)} characters)"
 
 
-def answer_view(answer: Answer, audio_names: list[str]) -> dict[str, Any]:
-    """What the page shows of an Answer, read from its one JSON form (``to_dict()``)."""
+def answer_view(answer: Answer) -> dict[str, Any]:
+    """What the page shows of an Answer, read from its one JSON form (``to_dict()``); the recordings'
+    handle names come from the signature the question was planned with."""
     data = answer.to_dict()
+    audio_names = [p for p in data.get("signature") or [] if p.startswith("audio")]
     calls = [c for c in data.get("tool_calls") or [] if isinstance(c, dict)]
     return {
         "ok": bool(data.get("ok")), "answer": data.get("answer"), "error": data.get("error"),
@@ -231,7 +232,7 @@ class UIState:
             options = [o.strip() for o in question.options if o.strip()] or None
             answer = copilot.ask(question.instruction.strip(), audio=recordings, text=text, options=options,
                                  on_phase=job.step)
-            job.result = answer_view(answer, list(infer_signature(len(recordings), text).audio))
+            job.result = answer_view(answer)
             if not job.result["ok"]:
                 job.error = f"no answer: {job.result['error']}"
         except CopilotError as exc:
