@@ -38,7 +38,8 @@ LIBRARY_THRESHOLD = 0.84  # cosine of option-free instructions; see benchmarks/c
 LIBRARY_MARGIN = 0.11  # over the next different program
 MAX_USES_KEPT = 50
 FAILURES_TO_FLAG = 3
-SAME_ANSWER_TO_FLAG = 5  # distinct inputs and tool outputs, one answer: the program ignores its tools
+SAME_ANSWER_TO_FLAG = 5  # distinct inputs and tool decisions (key_outputs), one answer: the program ignores its tools
+KEY_TEXT_CHARS = 40  # a label, not a transcript
 SAME_TEXT_TO_FLAG = 2  # the same for open text answers ("what is said?"), where a repeat is never right
 
 
@@ -48,6 +49,23 @@ def program_id(program: str) -> str:
 
 def fingerprint(data: Any) -> str:
     return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def key_outputs(result: Any) -> Any:
+    """What a tool decided, without what always varies: its booleans, whole numbers and short labels
+    ("label", "present", "count", "same"), and the lengths of its lists; scores, probabilities,
+    seconds and long texts are left out. One answer over items whose scores differ but whose tools
+    decided the same (label-sorted benchmark data) is not suspicious; one answer over differing
+    decisions is."""
+    if not isinstance(result, dict):
+        return result if isinstance(result, (bool, int, str)) and len(str(result)) <= KEY_TEXT_CHARS else None
+    kept = {}
+    for name, value in result.items():
+        if isinstance(value, list):
+            kept[name] = len(value)
+        elif isinstance(value, (bool, int)) or (isinstance(value, str) and len(value) <= KEY_TEXT_CHARS):
+            kept[name] = value
+    return kept
 
 
 @dataclass(frozen=True)
@@ -93,7 +111,8 @@ class ProgramStore:
         self.record(stored.key if stored else question.store_key,
                     inputs=fingerprint([a.sha256 for a in question.recordings.values()]
                                        + [question.inputs.get("word"), question.inputs.get("text")]),
-                    answer=answer, tools=fingerprint(tool_results), open_text=open_text)
+                    answer=answer, tools=fingerprint([key_outputs(r) for r in tool_results]),
+                    open_text=open_text)
 
     # -- lookup -----------------------------------------------------------------------------
     def lookup(self, key: str, task: str, signature: str, toolset: str, library: bool = True) -> Stored | None:

@@ -74,3 +74,25 @@ def test_the_store_lists_and_drops_entries(tmp_path):
     assert entry["instruction"] == "How long is this recording, in seconds?" and entry["llm"] == "scripted"
     assert entry["uses"][0]["answer"] == "7.1"
     assert cp.store.drop(entry["key"]) and cp.store.entries() == []
+
+
+def test_one_answer_is_suspicious_only_when_the_tools_decided_differently():
+    """Label-sorted benchmark data: five items of one class give one answer while the tool's scores
+    differ; that is not a program ignoring its tools. Five differing decisions with one answer are."""
+    from copilot.planner.store import ProgramStore, fingerprint, key_outputs
+
+    def uses(results) -> str | None:
+        store = ProgramStore(None)
+        store.put("k" * 24, "def main(audio):\n    ...", task="t", signature="s", toolset="v", llm="x")
+        flagged = None
+        for i, result in enumerate(results):
+            flagged = store.record("k" * 24, inputs=f"item{i}", answer="female",
+                                   tools=fingerprint([key_outputs(result)]), open_text=False)
+        return flagged
+
+    same_label = [{"label": "female", "scores": {"female": 0.6 + i / 100, "male": 0.4 - i / 100}} for i in range(6)]
+    assert uses(same_label) is None
+    counts = [{"count": i + 1, "support": {str(i + 1): 0.9}} for i in range(6)]
+    assert "differ" in uses(counts)
+    assert key_outputs({"text": "a long transcript " * 5, "words": [1, 2], "present": True, "snr_db": 3.2}) == \
+        {"words": 2, "present": True}
