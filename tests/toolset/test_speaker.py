@@ -110,3 +110,28 @@ def test_similarity_finds_the_matching_speaker(librivox, cards):
     result = speaker_similarity(librivox[2], [cards[1], librivox[4], cards[3]])
     assert result["best_index"] == 1
     assert result["same"] == [False, True, False]
+
+
+def test_a_recording_without_speech_is_no_speaker_to_compare():
+    """A 440 Hz tone and white noise against real speech: "no speech" with a caveat, not a verdict."""
+    from copilot.audio import Audio
+
+    t = np.arange(16000 * 3) / 16000
+    speech = load_audio(corpus.librivox()[0].path)
+    for silent in (Audio.from_array((0.3 * np.sin(2 * np.pi * 440 * t)).astype(np.float32), 16000),
+                   Audio.from_array((0.1 * np.random.default_rng(0).standard_normal(t.size)).astype(np.float32),
+                                    16000)):
+        result = same_speaker(silent, speech)
+        assert (result["label"], result["detected"], result["reliability"]) == ("no speech", False, "low")
+        assert count_speakers(silent)["count"] == 0
+
+
+def test_a_split_count_says_it_is_a_close_call():
+    """The demo call: two women, but nearby clustering thresholds also find three or one; the count
+    stays two and the result says how split it is (the answer carries it as a caveat)."""
+    from toolsets.speech.diarization import CLEAR_SHARE
+
+    result = count_speakers(load_audio(Path(__file__).resolve().parents[2] / "examples" / "phone_call.flac"))
+    assert result["count"] == 2
+    split = result["support"][0]["share"] < CLEAR_SHARE
+    assert (result.get("reliability") == "low") == split and ("close call" in result.get("note", "")) == split

@@ -23,6 +23,7 @@ from copilot.audio import SAMPLE_RATE, Audio
 from copilot.errors import ToolError
 from copilot.tools import Backend, backend, current_runtime, tool
 from toolsets.speech.activity import speech_segments
+from toolsets.speech.evidence import without_speech
 from toolsets.speech.hub_models import HubBackend, load_speechbrain, padded_batch, torch_device
 
 MIN_SPEECH_S = 0.5  # less speech than this gives no usable speaker embedding
@@ -245,6 +246,11 @@ def same_speaker(audio_a: Audio, audio_b: Audio) -> dict:
         >>> if same_speaker(audio1, audio2)["same"]: answer = "yes"
     """
     embedder = current_runtime().get("speaker_embedding")
+    for recording in (audio_a, audio_b):
+        silent = without_speech(recording, "whether the two voices are the same", same=False, score=None,
+                                threshold=embedder.SAME_THRESHOLD)
+        if silent:
+            return silent
     score = float(embedder.embed(audio_a) @ embedder.embed(audio_b))
     return {"same": score >= embedder.SAME_THRESHOLD, "score": round(score, 4),
             "threshold": embedder.SAME_THRESHOLD}
