@@ -10,6 +10,7 @@ import contextlib
 import functools
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -158,21 +159,28 @@ def dynamic_superb(tasks: str, data: str, out: Path, pool: str, limit: int | Non
     with _user_errors():
         _quiet_datasets()
         selected = select_tasks(pool, tasks)
-        if data != "hf" and not Path(data).is_dir():
-            raise BenchDataError(f"--data {data}: no such folder (use 'hf' for the hub)")
-        out.mkdir(parents=True, exist_ok=True)
-        predictions = out / "predictions.jsonl"
-        copilot = None
-        if not report_only:
-            with _engine(**_engine_options(run)) as (engine, copilot):
-                _run_instances(engine, selected, data, predictions, limit=limit, reuse_programs=not plan_per_item,
-                               progress=not no_progress, stop_after_errors=run["stop_after_errors"])
-        wanted = {r.task for r in selected}
-        records = [r for r in latest_records(read_predictions(predictions)) if r["task"] in wanted]
+        records, copilot = _predict(selected, data, out, limit, plan_per_item, report_only, no_progress, run)
         if not records:
-            raise BenchDataError(f"{predictions}: no predictions for the selected tasks yet")
+            raise BenchDataError(f"{out / 'predictions.jsonl'}: no predictions for the selected tasks yet")
         _finish(dynamic_superb_report(records, load_pool(pool), _judge(judge, copilot, out, run["llm_flags"])), out,
                 pool)
+
+
+def _predict(selected: list, data: str, out: Path, limit: int | None, plan_per_item: bool, report_only: bool,
+             no_progress: bool, run: dict) -> tuple[list[dict], Any]:
+    """Run the instances not yet in ``out/predictions.jsonl`` (unless ``report_only``); their latest
+    records, and the Copilot that ran them (None when nothing ran)."""
+    if data != "hf" and not Path(data).is_dir():
+        raise BenchDataError(f"--data {data}: no such folder (use 'hf' for the hub)")
+    out.mkdir(parents=True, exist_ok=True)
+    predictions = out / "predictions.jsonl"
+    copilot = None
+    if not report_only:
+        with _engine(**_engine_options(run)) as (engine, copilot):
+            _run_instances(engine, selected, data, predictions, limit=limit, reuse_programs=not plan_per_item,
+                           progress=not no_progress, stop_after_errors=run["stop_after_errors"])
+    wanted = {r.task for r in selected}
+    return [r for r in latest_records(read_predictions(predictions)) if r["task"] in wanted], copilot
 
 
 def _engine_options(run: dict) -> dict:
@@ -242,19 +250,9 @@ def dynamic_superb_phase2(tasks: str, data: str, out: Path, pool: str, limit: in
     with _user_errors():
         _quiet_datasets()
         selected = select_phase2(tasks, pool)
-        if data != "hf" and not Path(data).is_dir():
-            raise BenchDataError(f"--data {data}: no such folder (use 'hf' for the hub)")
-        out.mkdir(parents=True, exist_ok=True)
-        predictions = out / "predictions.jsonl"
-        copilot = None
-        if not report_only:
-            with _engine(**_engine_options(run)) as (engine, copilot):
-                _run_instances(engine, selected, data, predictions, limit=limit, reuse_programs=not plan_per_item,
-                               progress=not no_progress, stop_after_errors=run["stop_after_errors"])
-        wanted = {r.task for r in selected}
-        records = [r for r in latest_records(read_predictions(predictions)) if r["task"] in wanted]
+        records, copilot = _predict(selected, data, out, limit, plan_per_item, report_only, no_progress, run)
         if not records:
-            raise BenchDataError(f"{predictions}: no predictions for the selected instances yet")
+            raise BenchDataError(f"{out / 'predictions.jsonl'}: no predictions for the selected instances yet")
         given = {"llm": judge_llm, "llm_model": judge_model, "llm_base_url": judge_base_url}
         judge_flags = {k: v for k, v in given.items() if v}
         reuse = copilot is not None and hasattr(copilot, "llm") and not judge_flags

@@ -38,7 +38,7 @@ import jiwer
 
 from copilot.llm.base import ChatModel, Message
 from copilot.options import normalise
-from copilot.suites.scoring import PROMPTS, _number, answer_text
+from copilot.suites.scoring import PROMPTS, _number, answer_text, cached_verdicts
 
 _VERDICT = re.compile(r"result:\s*(yes|no)")
 _PUNCTUATION = str.maketrans("", "", string.punctuation)
@@ -55,13 +55,7 @@ class Phase2Judge:
         self.llm = llm
         self.cache_path = Path(cache_path) if cache_path else None
         self._cache: dict[str, bool | None] = {}
-        if self.cache_path and self.cache_path.is_file():
-            for line in self.cache_path.read_text().splitlines():
-                try:
-                    row = json.loads(line)
-                    self._cache[row["key"]] = row["verdict"]
-                except (ValueError, KeyError):
-                    continue  # a line torn by an interrupted run
+        self._cache.update(cached_verdicts(self.cache_path))
 
     @property
     def name(self) -> str:

@@ -39,6 +39,19 @@ _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 REFUSALS = frozenset(k.value for k in (ErrorKind.UNGROUNDED, ErrorKind.BAD_ANSWER, ErrorKind.CONSTANT_ANSWER))
 
 
+def cached_verdicts(path: Path | None) -> dict[str, Any]:
+    """A judge's verdicts kept in an append-only JSONL file (``{"key", "verdict"}`` per line)."""
+    verdicts: dict[str, Any] = {}
+    if path and path.is_file():
+        for line in path.read_text().splitlines():
+            try:
+                row = json.loads(line)
+                verdicts[row["key"]] = row["verdict"]
+            except (ValueError, KeyError):
+                continue  # a line torn by an interrupted run
+    return verdicts
+
+
 class OptionJudge:
     """Ask an LLM which option a free-form answer chooses (prompt: ``prompts/judge.md``).
 
@@ -57,13 +70,7 @@ class OptionJudge:
         self.cache_path = Path(cache_path) if cache_path else None
         self._cache: dict[str, str | None] = {}
         self._lock = threading.Lock()
-        if self.cache_path and self.cache_path.is_file():
-            for line in self.cache_path.read_text().splitlines():
-                try:
-                    row = json.loads(line)
-                    self._cache[row["key"]] = row["verdict"]
-                except (ValueError, KeyError):
-                    continue  # a line torn by an interrupted run
+        self._cache.update(cached_verdicts(self.cache_path))
 
     def __call__(self, instruction: str, options: tuple[str, ...] | list[str], answer: str) -> str | None:
         key = hashlib.sha1(json.dumps([instruction, list(options), answer]).encode()).hexdigest()

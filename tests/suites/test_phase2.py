@@ -33,7 +33,8 @@ NOISE, VERIFY, ASR, L2, COUNT = ("NoiseDetection_LJSpeech_MUSAN-Gaussian", "Spea
                                  "SuperbASR_LibriSpeech-TestClean", "L2EnglishAccuracy_speechocean762-Scoring",
                                  "HEARSpeakerCountIdentification_LibriCount-Fold1")
 PROGRAMS = {  # a phrase of the instance's instruction -> the program the scripted LLM writes for it
-    "noisy utterance": 'def main(audio):\n    return "clean" if audio_properties(audio)["silence_ratio"] > 0 else "noisy"',
+    "noisy utterance":  # "clean" sorts before "noisy"; a program may not write the option words in
+        'def main(audio, options):\n    return sorted(options)[0 if audio_properties(audio)["silence_ratio"] > 0 else 1]',
     "same speaker": 'def main(audio_1, audio_2):\n    return "yes" if same_speaker(audio_1, audio_2)["same"] else "no"',
     "Transcribe": 'def main(audio):\n    return transcribe(audio, language="en")["text"]',
     "pronunciation": 'def main(audio):\n    return round(audio_properties(audio)["duration_s"], 1)',
