@@ -5,9 +5,12 @@ and its feedback goes back to the LLM. Adding a rule means adding a function to 
 
 No knowledge in code: when the question has options, a program returns an option that evidence
 chose (a tool given ``candidates=options``, or ``choose()`` with what the tools found), never a
-string it wrote itself, and it never types an option list. The narrow exception is generic answer
-words (yes/no, true/false, counts, "no speech"): they name no option of a particular question, and
-the grounding check has already made sure a tool decides which one is returned.
+string it wrote itself, and it never types an option list. The narrow exceptions: generic answer
+words (yes/no, true/false, counts, "no speech"), which name no option of a particular question, and
+a measured boolean read as the question's own two options (``"noisy" if ...["present"] else
+"clean"``): the grounding check has already made sure a tool decides which one is returned, and the
+same program asked with other options is refused (a 1.5B model given the boolean through
+``choose()`` answered "noisy" for a clean recording).
 """
 
 from __future__ import annotations
@@ -60,8 +63,9 @@ def writes_no_answers(program: Program, run: SandboxResult | None, question: Que
     reason = (f"line {written.lineno}: the program writes {ast.unparse(written)} into its code as an answer or "
               "an option list, so it answers from your knowledge and breaks on a question with other options. "
               "Return an option the tools chose: a tool given `candidates=options` (its \"label\"), or "
-              "`choose(question, options, facts={...what the tools found...})[\"label\"]`. Only yes/no and "
-              "numbers may be written, when a tool's result decides between them.")
+              "`choose(question, options, facts={...what the tools found...})[\"label\"]`. Only yes/no, "
+              "numbers, or the question's own two options as `A if <tool result> else B` may be written, when "
+              "a tool's result decides between them.")
     return Refusal(ErrorKind.KNOWLEDGE, reason, feedback.refused(reason))
 
 
@@ -70,6 +74,7 @@ def written_answer(tree: ast.Module, options: Sequence[str]) -> ast.expr | None:
     dictionary key that is one of the options."""
     named = {normalise(o) for o in options}
     compared = {id(n) for c in ast.walk(tree) if isinstance(c, ast.Compare) for n in [c.left, *c.comparators]}
+    compared |= _two_way_readings(tree, named)
     for node in ast.walk(tree):
         if isinstance(node, ast.Return):
             values = leaves(node.value)
@@ -82,10 +87,32 @@ def written_answer(tree: ast.Module, options: Sequence[str]) -> ast.expr | None:
                 [k for k in node.keys if isinstance(k, ast.Constant) and normalise(str(k.value)) in named]
         else:
             continue
-        found = next((v for v in values if _specific(v)), None)
+        found = next((v for v in values if _specific(v) and id(v) not in compared), None)
         if found is not None:
             return found
     return None
+
+
+def _two_way_readings(tree: ast.Module, named: set[str]) -> set[int]:
+    """The two words of ``A if <condition> else B`` when they are exactly the question's two options:
+    a measured boolean read as this question's words (``"noisy" if detect_noise(a)["present"] else
+    "clean"``), which grounding has made tool-decided, and which compares no label with a written word
+    (``"cat" if animal == "cat" else "sheep"`` stays refused). The same program asked with other
+    options is refused here, so it is never reused for them."""
+    found: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.IfExp) and len(named) == 2 and not _compares_words(node.test) and all(
+                isinstance(b, ast.Constant) and isinstance(b.value, str) for b in (node.body, node.orelse)) \
+                and {normalise(node.body.value), normalise(node.orelse.value)} == named:
+            found |= {id(node.body), id(node.orelse)}
+    return found
+
+
+def _compares_words(test: ast.expr) -> bool:
+    """Whether a condition compares with a written word (``label == "cat"``): that is a label read as
+    an option by the program's own knowledge, not a measured boolean."""
+    return any(isinstance(c, ast.Compare) and any(isinstance(x, ast.Constant) and isinstance(x.value, str)
+                                                  for x in [c.left, *c.comparators]) for c in ast.walk(test))
 
 
 def _specific(node: ast.expr) -> bool:

@@ -26,6 +26,7 @@ YES_NO = ("Is there background noise? Answer yes or no.", None)
 ANIMAL = ("Which animal makes the sound?", ["dog", "cat", "cow"])
 EMOTION = ("What emotion does the speaker express?", [])
 COUNT = ("How many speakers are there? The answer could be one, two or three.", None)
+NOISY = ("Is the recording noisy?", ["clean", "noisy"])
 UNGROUNDED, CONSTANT, KNOWLEDGE, NO_OPTIONS = (ErrorKind.UNGROUNDED, ErrorKind.CONSTANT_ANSWER, ErrorKind.KNOWLEDGE,
                                                ErrorKind.NO_OPTIONS)
 
@@ -61,6 +62,11 @@ REFUSED = [
     (ANIMAL, MC + "    animal = classify_sounds(audio)['label']\n    return 'cat' if animal == 'cat' else 'sheep'",
      KNOWLEDGE),
     (ANIMAL, MC + "    return classify_sounds(audio, candidates=['sheep', 'pig', 'cat', 'rooster'])['label']", KNOWLEDGE),
+    # a two-way reading whose words are not this question's two options (reused from another question)
+    (("Is the recording reverberant?", ["dry", "reverberant"]),
+     MC + "    return 'noisy' if detect_noise(audio)['present'] else 'clean'", KNOWLEDGE),
+    (("Which animal makes the sound?", ["cat", "sheep"]),  # the question's two words, but a label read by hand
+     MC + "    animal = classify_sounds(audio)['label']\n    return 'cat' if animal == 'cat' else 'sheep'", KNOWLEDGE),
     (("Which vocal range fits the speaker?", ["Spinto soprano", "Baritone"]),
      MC + "    g = speaker_gender(audio)['label']\n    answer = 'Contralto' if g == 'female' else 'Baritone'\n"
      "    return answer", KNOWLEDGE),
@@ -77,6 +83,7 @@ ACCEPTED = [
     (GARMENT, MC + "    gender = speaker_gender(audio)['label']\n"
      "    return choose(question, options, facts={'speaker gender': gender})['label']"),
     (YES_NO, MC + "    return 'yes' if detect_noise(audio)['present'] else 'no'"),
+    (NOISY, MC + "    return 'noisy' if detect_noise(audio)['present'] else 'clean'"),  # the question's two words
     (YES_NO, MC + "    return detect_noise(audio)['present']"),
     (EMOTION, OPEN + "    return emotion(audio)['label']"),
     (EMOTION, OPEN + "    text = transcribe(audio)['text']\n    if not text.strip():\n        return 'no speech'\n"
