@@ -46,6 +46,8 @@ def _arguments(tool, clip, reference) -> list[dict]:
             args[p.name] = clip if not args else reference
         elif p.required and p.name == "name":
             args[p.name] = "dog"
+        elif p.required and p.name == "text":
+            args[p.name] = "ten of clubs"
     calls = [args]
     if tool.name in CANDIDATES:
         calls.append({**args, "candidates": CANDIDATES[tool.name]})
