@@ -4,7 +4,7 @@ Runs benchmarks/planning_eval/twohop.toml (no audio) with the embedded Qwen2.5-C
 compares, in one run on the same questions:
   - "joint": the whole question at once, facts given, letters scored in two orders (choose());
   - "implied": each option's attribute value, scored over the attribute's labels in two orders;
-    the option most likely to imply the finding wins (knowledge.implied_choice);
+    the option most likely to imply the finding wins (knowledge_step.implied_choice);
   - "verify": each option asked "is this a right answer?", yes/no scored in two orders.
 Prints accuracy per split and attribute, LLM calls and seconds per question (measured as is: the
 machine may be shared).
@@ -18,11 +18,11 @@ import argparse
 import time
 from collections import defaultdict
 
+from benchmarks.knowledge_step import implied_choice
 from benchmarks.planning_eval.twohop import ATTRIBUTES, SPLITS, TwoHop, load
 from copilot.config import load_settings
 from copilot.llm.base import choose_option
 from copilot.llm.local import LocalLLM
-from toolsets.speech.knowledge import implied_choice
 
 FACT_KEYS = {"gender": "speaker gender", "language": "spoken language", "emotion": "speaker emotion",
              "animal": "animal heard"}

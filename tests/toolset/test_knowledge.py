@@ -6,11 +6,12 @@ import dataclasses
 
 import pytest
 
+from benchmarks.knowledge_step import implied_choice
 from copilot.config import Settings
 from copilot.errors import ToolError
 from copilot.testing.llm import ScriptedLLM
 from copilot.tools import Runtime, load_toolset, use_runtime
-from toolsets.speech.knowledge import choose, implied_choice
+from toolsets.speech.knowledge import choose
 
 RANGES = ["soprano", "bass"]
 FIGURES = ["Marie Curie", "Isaac Newton"]

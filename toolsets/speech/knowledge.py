@@ -6,29 +6,16 @@ question's options to ``choose``, instead of writing the knowledge into code. Th
 options' letters in two orders (see :func:`copilot.llm.base.choose_option`), so the answer is
 always one of the options and not biased toward the first.
 
-:func:`implied_choice` is the decomposed alternative measured against it (issue 26): each option's
-implied value of the attribute ("Marie Curie" -> female) over the attribute's labels, the option
-that most implies the tool's finding wins. On the report half of the two-hop set it did not beat
-the joint question (benchmarks/bench_knowledge.py; see the README of benchmarks/planning_eval), so
-``choose`` keeps the joint question.
+A decomposed alternative (each option's implied attribute value, benchmarks/knowledge_step.py) did
+not beat the joint question on the report half of the two-hop set (benchmarks/bench_knowledge.py),
+so ``choose`` keeps the joint question.
 """
 
 from __future__ import annotations
 
-import functools
-import math
-from collections.abc import Sequence
-
 from copilot.errors import ToolError
-from copilot.llm.base import CHOICE_SYSTEM, LETTERS, ChatModel, Message, _log_softmax, choose_option
+from copilot.llm.base import LETTERS, choose_option
 from copilot.tools import current_runtime, tool
-
-ANIMALS = ("dog", "cat", "horse", "donkey", "cow", "pig", "goat", "sheep", "chicken", "duck", "goose",
-           "lion", "wolf", "mouse", "frog", "snake", "whale", "pigeon", "crow", "owl", "gull", "cricket",
-           "mosquito", "fly", "bee")
-"""The animals the AudioSet ontology names under "Animal" (toolsets/speech/data/audioset_ontology.json),
-by their plain names: the labels a sound tool reports for an animal."""
-LANGUAGES_SHOWN = 12  # the first languages of Whisper's table (ordered by training hours), plus the finding
 
 
 @tool(cacheable=False)
@@ -63,83 +50,3 @@ def choose(question: str, options: list[str], facts: str | dict | None = None) -
         context = "" if facts is None else str(facts)
     picked = choose_option(current_runtime().llm, question, options, context)
     return {"label": picked.option, "scores": picked.scores, "method": picked.method}
-
-
-def implied_choice(llm: ChatModel, question: str, options: list[str], attribute: str, finding: str) -> dict:
-    """The option whose implied attribute value is most likely the finding.
-
-    Two LLM calls per option (its label distribution, labels shown in two orders). Options the
-    model cannot tell apart (a tie, as replies without log-probabilities give) go to the joint
-    question, two calls more.
-    """
-    options = list(dict.fromkeys(options))
-    values = implied_values(llm, attribute, options, label_set(attribute, finding))
-    implied = {o: max(dist, key=dist.get) for o, dist in values.items()}
-    fit = {o: values[o][finding] for o in options}
-    top = max(fit.values())
-    tied = [o for o in options if math.isclose(fit[o], top, abs_tol=1e-4)]
-    if len(tied) > 1:
-        joint = choose_option(llm, question, tied, f"{attribute}: {finding}")
-        return {"label": joint.option, "scores": {o: joint.scores.get(o, 0.0) for o in options},
-                "method": joint.method, "implied": implied, "margin": 0.0}
-    total = sum(fit.values())
-    scores = {o: round(fit[o] / total, 4) for o in options}
-    ranked = sorted(scores.values(), reverse=True)
-    return {"label": tied[0], "scores": scores, "method": f"implied {attribute}", "implied": implied,
-            "margin": round(ranked[0] - ranked[1], 4)}
-
-
-def implied_values(llm: ChatModel, attribute: str, options: list[str], labels: list[str]) -> dict[str, dict[str, float]]:
-    """Each option's probability for each label (which gender "Marie Curie" goes with), over two label orders.
-
-    With letter log-probabilities the labels come first in the prompt and the option last, and the
-    options are asked one after another in each order, so that every call but the first of an
-    order evaluates only its option's few tokens (the rest is the previous call's KV cache).
-    Without them, each option is a lettered question of its own (:func:`choose_option`).
-    """
-    def one_question_each() -> dict[str, dict[str, float]]:
-        return {o: choose_option(llm, f'Which {attribute} does "{o}" go with?', labels).scores for o in options}
-
-    if type(llm).score_options is ChatModel.score_options:  # a backend that cannot score letters
-        return one_question_each()
-    scorer = llm.score_options
-    runs: dict[str, list[list[float]]] = {o: [] for o in options}
-    for shown in (labels, labels[::-1]):
-        letters = LETTERS[: len(shown)]
-        for option in options:
-            scored = scorer(implied_messages(attribute, option, shown), letters).letter_logprobs
-            if not scored:
-                return one_question_each()
-            by_label = dict(zip(shown, _log_softmax([scored.get(letter, -math.inf) for letter in letters])))
-            runs[option].append([by_label[label] for label in labels])
-    return {o: dict(zip(labels, (math.exp(x) for x in _log_softmax([sum(v) / 2 for v in zip(*r)]))))
-            for o, r in runs.items()}
-
-
-def implied_messages(attribute: str, option: str, labels: Sequence[str]) -> list[Message]:
-    listed = "\n".join(f"{LETTERS[i]}. {label}" for i, label in enumerate(labels))
-    return [Message("system", CHOICE_SYSTEM),
-            Message("user", f"Options:\n{listed}\nWhich {attribute} does this go with: {option}\n"
-                            "Answer with the letter of the correct option only.")]
-
-
-def label_set(attribute: str, finding: str) -> list[str]:
-    """The values the option is judged over: the tool's own labels, with the finding among them."""
-    if attribute == "gender":
-        labels = ["male", "female"]
-    elif attribute == "emotion":
-        from toolsets.speech.emotion import CLASSES
-
-        labels = list(CLASSES)
-    elif attribute == "language":
-        labels = list(_common_languages())
-    else:
-        labels = list(ANIMALS)
-    return labels if finding in labels else [*labels[: len(LETTERS) - 1], finding]
-
-
-@functools.lru_cache(maxsize=1)
-def _common_languages() -> tuple[str, ...]:
-    from toolsets.speech.transcription import _whisper_languages
-
-    return tuple(name.title() for name in list(_whisper_languages()[0].values())[:LANGUAGES_SHOWN])
